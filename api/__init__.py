@@ -1,0 +1,1 @@
+"""The application layer: settings, the application object, the CLI and (later) the HTTP API."""

@@ -1,0 +1,1 @@
+"""Metrics, the evaluator over the exchange format, and benchmarks."""
