@@ -12,8 +12,8 @@ shape and ranges only, so they stay usable without the taxonomy files.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any

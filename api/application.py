@@ -1,0 +1,102 @@
+"""The application object: one place the CLI (and later the HTTP API) calls into.
+
+It wires settings to the store, the taxonomy, import/export and the sample generator. It
+holds no algorithm of its own; each method is a few lines over the domain packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from data.taxonomy import Taxonomy, load_taxonomy
+
+IMPORT_ORDER = ("enterprises", "talents", "needs", "challenges", "projects")
+"""Entities in the order a full import loads them (owners before what refers to them)."""
+
+
+@dataclass
+class Application:
+    """Settings-bound facade over the store, taxonomy, import/export and sample data."""
+
+    settings: Settings
+    _store: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy from settings (the bundled files by default)."""
+        folder = self.settings.taxonomy_dir
+        return load_taxonomy(str(folder) if folder else None)
+
+    @property
+    def store(self) -> Any:
+        """The store, opened (and migrated) on first use."""
+        if self._store is None:
+            from data.store import Store
+
+            self._store = Store.open(self.settings.database_url)
+        return self._store
+
+    def init(self) -> str:
+        """Create or upgrade the database schema; returns the database URL."""
+        _ = self.store
+        return self.settings.database_url
+
+    def import_file(self, entity: str, path: Path, *, progress: bool = True) -> Any:
+        """Import one file of ``entity`` records into the store.
+
+        Args:
+            entity: talents, enterprises, needs, challenges or projects.
+            path: a CSV, XLSX or JSON Lines file.
+            progress: show a progress bar on long files.
+
+        Returns:
+            The import report (counts and row errors).
+        """
+        from data.io import import_file
+
+        return import_file(path, entity, self.store, taxonomy=self.taxonomy,
+                           city=self.settings.city, progress=progress)
+
+    def export(self, entity: str, path: Path, *, include_contacts: bool = False) -> int:
+        """Export every ``entity`` record to ``path`` (format from the extension).
+
+        Args:
+            entity: the entity to export.
+            path: target file (.csv, .xlsx or .jsonl).
+            include_contacts: add contact columns (the caller checks permission).
+
+        Returns:
+            The number of records written.
+        """
+        from data.io import export_records
+
+        records = list(self.store.iter(entity))
+        contacts = None
+        if include_contacts:
+            contacts = {r.id: self.store.get_contact(entity, r.id) for r in records}
+        export_records(records, entity, path, include_contacts=include_contacts,
+                       contacts=contacts)
+        return len(records)
+
+    def stats(self) -> dict[str, int]:
+        """Counts per entity: talents, enterprises, needs, challenges, projects."""
+        return dict(self.store.counts())
+
+    def sample(self, out: Path, *, talents: int, needs: int, seed: int) -> dict[str, Any]:
+        """Generate the deterministic sample into ``out``; returns what was written."""
+        from data.sample import generate, write_sample
+
+        data = generate(n_talents=talents, n_needs=needs, seed=seed, city=self.settings.city)
+        write_sample(data, out)
+        return {"out": str(out), "talents": talents, "needs": needs, "seed": seed}
+
+    def sample_files(self, folder: Path) -> Iterator[tuple[str, Path]]:
+        """The import files of a sample folder, in import order (missing ones skipped)."""
+        for entity in IMPORT_ORDER:
+            path = folder / f"{entity}.csv"
+            if path.exists():
+                yield entity, path

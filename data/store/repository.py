@@ -1,0 +1,226 @@
+"""Record operations on an open connection; :class:`data.store.Store` wraps each call in one
+transaction. All queries are SQLAlchemy Core and portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from data.records import Contact, Record
+from data.store import rows
+from data.store.errors import DuplicateIdError
+from data.store.tables import contacts, records
+
+CHUNK_SIZE = 500
+"""Records per round trip when upserting or deleting (keeps SQL parameter counts small)."""
+
+
+@dataclass
+class UpsertResult:
+    """What an upsert did, by stable id.
+
+    Attributes:
+        inserted: ids that were new.
+        updated: ids whose content hash changed (public data and/or contact).
+        unchanged: ids whose content hash was the same; nothing was written for them.
+    """
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``{"inserted": n, "updated": n, "unchanged": n}``."""
+        return {
+            "inserted": len(self.inserted),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+        }
+
+    @property
+    def written(self) -> int:
+        """Number of records inserted or updated."""
+        return len(self.inserted) + len(self.updated)
+
+    def extend(self, other: UpsertResult) -> None:
+        """Add the ids of ``other`` to this result."""
+        self.inserted.extend(other.inserted)
+        self.updated.extend(other.updated)
+        self.unchanged.extend(other.unchanged)
+
+
+@dataclass
+class _Prepared:
+    """One record ready to write: its row for ``records`` and its contact."""
+
+    id: str
+    row: dict[str, Any]
+    contact: Contact | None
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of ``items`` of at most ``size`` elements."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def prepare(entity: str, record: Record | Mapping[str, Any], at: dt.datetime) -> _Prepared:
+    """Validate a record and build its ``records`` row (hash, summaries, public JSON)."""
+    model = rows.coerce(entity, record)
+    dump = model.model_dump(mode="json")
+    digest = rows.content_hash(dump)
+    contact: Contact | None = getattr(model, "contact", None)
+    dump.pop("contact", None)
+    row = {"entity": entity, "id": dump["id"], "data": dump, "content_hash": digest}
+    row.update(rows.summary_columns(dump))
+    row["created_at"] = row["updated_at"] = at
+    return _Prepared(dump["id"], row, None if contact is None or contact.is_empty() else contact)
+
+
+def check_unique(kind: str, ids: Iterable[str]) -> None:
+    """Raise :class:`DuplicateIdError` if an id occurs more than once."""
+    dupes = [i for i, n in Counter(ids).items() if n > 1]
+    if dupes:
+        raise DuplicateIdError(kind, dupes)
+
+
+def upsert(
+    conn: Connection, entity: str, batch: Sequence[Record | Mapping[str, Any]]
+) -> UpsertResult:
+    """Insert new records, update changed ones, skip unchanged ones (by content hash).
+
+    Args:
+        conn: a connection inside a transaction.
+        entity: a known entity name.
+        batch: records of that entity (import or public models, or mappings).
+
+    Returns:
+        The ids inserted, updated and unchanged, in input order per list.
+    """
+    at = rows.now()
+    prepared = [prepare(entity, r, at) for r in batch]
+    check_unique(entity, (p.id for p in prepared))
+    result = UpsertResult()
+    for chunk in chunks(prepared, CHUNK_SIZE):
+        result.extend(_upsert_chunk(conn, entity, chunk))
+    return result
+
+
+def _upsert_chunk(conn: Connection, entity: str, chunk: Sequence[_Prepared]) -> UpsertResult:
+    """Upsert one chunk: one SELECT of stored hashes, then bulk INSERT / UPDATE."""
+    stored = existing_hashes(conn, entity, [p.id for p in chunk])
+    new = [p for p in chunk if p.id not in stored]
+    changed = [p for p in chunk if p.id in stored and stored[p.id] != p.row["content_hash"]]
+    if new:
+        conn.execute(sa.insert(records), [p.row for p in new])
+    if changed:
+        _update_rows(conn, changed)
+        _delete_contacts(conn, entity, [p.id for p in changed])
+    _insert_contacts(conn, entity, new + changed)
+    same = [p.id for p in chunk if stored.get(p.id) == p.row["content_hash"]]
+    return UpsertResult([p.id for p in new], [p.id for p in changed], same)
+
+
+def existing_hashes(conn: Connection, entity: str, ids: Sequence[str]) -> dict[str, str]:
+    """Stored content hashes of those of ``ids`` that exist (one query per chunk)."""
+    found: dict[str, str] = {}
+    for chunk in chunks(ids, CHUNK_SIZE):
+        query = sa.select(records.c.id, records.c.content_hash).where(
+            records.c.entity == entity, records.c.id.in_(chunk)
+        )
+        found.update({r.id: r.content_hash for r in conn.execute(query)})
+    return found
+
+
+_UPDATED_COLUMNS = (
+    "city", "kind", "chain", "county", "category", "status", "data", "content_hash", "updated_at"
+)
+
+
+def _update_rows(conn: Connection, changed: Sequence[_Prepared]) -> None:
+    """Bulk UPDATE of changed records (``created_at`` is kept)."""
+    stmt = (
+        sa.update(records)
+        .where(records.c.entity == sa.bindparam("b_entity"), records.c.id == sa.bindparam("b_id"))
+        .values({c: sa.bindparam(c) for c in _UPDATED_COLUMNS})
+    )
+    params = [
+        {"b_entity": p.row["entity"], "b_id": p.id, **{c: p.row[c] for c in _UPDATED_COLUMNS}}
+        for p in changed
+    ]
+    conn.execute(stmt, params)
+
+
+def _insert_contacts(conn: Connection, entity: str, prepared: Sequence[_Prepared]) -> None:
+    """Bulk INSERT of the non-empty contacts among ``prepared``."""
+    params = [
+        {"entity": entity, "id": p.id, "updated_at": p.row["updated_at"], **p.contact.model_dump()}
+        for p in prepared
+        if p.contact is not None
+    ]
+    if params:
+        conn.execute(sa.insert(contacts), params)
+
+
+def _delete_contacts(conn: Connection, entity: str, ids: Sequence[str]) -> None:
+    """Delete the contacts of ``ids``."""
+    conn.execute(sa.delete(contacts).where(contacts.c.entity == entity, contacts.c.id.in_(ids)))
+
+
+def get(conn: Connection, entity: str, id: str) -> Record | None:
+    """The public record ``id`` of ``entity``, or ``None``."""
+    query = sa.select(records.c.data).where(records.c.entity == entity, records.c.id == id)
+    data = conn.execute(query).scalar_one_or_none()
+    return None if data is None else rows.to_public(entity, data)
+
+
+def get_contact(conn: Connection, entity: str, id: str) -> Contact | None:
+    """The contact of record ``id`` of ``entity``, or ``None`` when there is none."""
+    query = sa.select(contacts).where(contacts.c.entity == entity, contacts.c.id == id)
+    row = conn.execute(query).mappings().one_or_none()
+    return None if row is None else rows.contact_from_row(row)
+
+
+def page(conn: Connection, entity: str, after: str | None, limit: int) -> list[tuple[str, Any]]:
+    """Up to ``limit`` (id, data) pairs of ``entity`` with id > ``after``, ordered by id."""
+    query = sa.select(records.c.id, records.c.data).where(records.c.entity == entity)
+    if after is not None:
+        query = query.where(records.c.id > after)
+    query = query.order_by(records.c.id).limit(limit)
+    return [(r.id, r.data) for r in conn.execute(query)]
+
+
+def ids(conn: Connection, entity: str) -> list[str]:
+    """All ids of ``entity``, ordered."""
+    query = sa.select(records.c.id).where(records.c.entity == entity).order_by(records.c.id)
+    return list(conn.execute(query).scalars())
+
+
+def hashes(conn: Connection, entity: str) -> dict[str, str]:
+    """``{id: content_hash}`` for every record of ``entity``."""
+    query = sa.select(records.c.id, records.c.content_hash).where(records.c.entity == entity)
+    return {r.id: r.content_hash for r in conn.execute(query)}
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Number of records per entity (every entity listed, zeros included)."""
+    query = sa.select(records.c.entity, sa.func.count()).group_by(records.c.entity)
+    found = {entity: n for entity, n in conn.execute(query)}
+    return {entity: int(found.get(entity, 0)) for entity in rows.ENTITIES}
+
+
+def delete(conn: Connection, entity: str, id_list: Sequence[str]) -> int:
+    """Delete records (their contacts go with them); returns how many records existed."""
+    deleted = 0
+    for chunk in chunks(list(dict.fromkeys(id_list)), CHUNK_SIZE):
+        _delete_contacts(conn, entity, chunk)  # explicit, not only ON DELETE CASCADE
+        stmt = sa.delete(records).where(records.c.entity == entity, records.c.id.in_(chunk))
+        deleted += conn.execute(stmt).rowcount
+    return deleted

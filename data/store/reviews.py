@@ -1,0 +1,134 @@
+"""Suggestions and review decisions on an open connection.
+
+A decision is applied with optimistic concurrency: ``UPDATE … WHERE version = expected``
+bumps the version and sets the status; the append-only decision row is written in the same
+transaction. A stale version raises :class:`VersionConflict` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from data.records import Decision, DecisionAction, Suggestion, SuggestionStatus
+from data.store import rows
+from data.store.errors import DuplicateIdError, NotFoundError, VersionConflict
+from data.store.repository import check_unique, chunks
+from data.store.tables import decisions, suggestions
+
+STATUS_OF_ACTION: dict[DecisionAction, SuggestionStatus] = {
+    DecisionAction.approve: SuggestionStatus.approved,
+    DecisionAction.reject: SuggestionStatus.rejected,
+    DecisionAction.defer: SuggestionStatus.deferred,
+}
+
+
+def _suggestion_row(s: Suggestion) -> dict[str, Any]:
+    """The ``suggestions`` row of a new suggestion."""
+    row = s.model_dump(mode="json")
+    row["created_at"] = row["updated_at"] = rows.now()
+    return row
+
+
+def _to_suggestion(row: Mapping[str, Any]) -> Suggestion:
+    """A :class:`Suggestion` from a ``suggestions`` row."""
+    fields = Suggestion.model_fields
+    return Suggestion.model_validate({k: v for k, v in row.items() if k in fields})
+
+
+def add_suggestions(conn: Connection, items: Sequence[Suggestion]) -> int:
+    """Insert new suggestions; an id that is repeated or already stored is an error.
+
+    Returns:
+        The number inserted.
+    """
+    check_unique("suggestions", (s.id for s in items))
+    taken: list[str] = []
+    for chunk in chunks([s.id for s in items], 500):
+        query = sa.select(suggestions.c.id).where(suggestions.c.id.in_(chunk))
+        taken.extend(conn.execute(query).scalars())
+    if taken:
+        raise DuplicateIdError("suggestions", taken)
+    if items:
+        conn.execute(sa.insert(suggestions), [_suggestion_row(s) for s in items])
+    return len(items)
+
+
+def get_suggestion(conn: Connection, id: str) -> Suggestion | None:
+    """The suggestion ``id``, or ``None``."""
+    row = conn.execute(sa.select(suggestions).where(suggestions.c.id == id)).mappings().first()
+    return None if row is None else _to_suggestion(row)
+
+
+def list_suggestions(conn: Connection, **filters: str | None) -> list[Suggestion]:
+    """Suggestions matching every given column filter, ordered by need, rank and id.
+
+    Args:
+        conn: an open connection.
+        filters: column=value pairs among need_id, talent_id, run_id, work_group, status;
+            ``None`` values are ignored.
+    """
+    query = sa.select(suggestions)
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(suggestions.c[name] == str(value))
+    query = query.order_by(suggestions.c.need_id, suggestions.c.rank, suggestions.c.id)
+    return [_to_suggestion(r) for r in conn.execute(query).mappings()]
+
+
+def decide(
+    conn: Connection, suggestion_id: str, expected_version: int, decision: Decision
+) -> Suggestion:
+    """Apply ``decision`` if the suggestion is still at ``expected_version``.
+
+    Raises:
+        ValueError: the decision names another suggestion.
+        NotFoundError: no such suggestion.
+        VersionConflict: the suggestion's version is not ``expected_version``.
+    """
+    if decision.suggestion_id != suggestion_id:
+        raise ValueError(
+            f"decision.suggestion_id {decision.suggestion_id!r} ≠ suggestion {suggestion_id!r}"
+        )
+    status = STATUS_OF_ACTION[DecisionAction(decision.action)]
+    stmt = (
+        sa.update(suggestions)
+        .where(suggestions.c.id == suggestion_id, suggestions.c.version == expected_version)
+        .values(version=suggestions.c.version + 1, status=status.value, updated_at=rows.now())
+    )
+    if conn.execute(stmt).rowcount != 1:
+        _raise_stale(conn, suggestion_id, expected_version)
+    row = decision.model_dump(mode="json")
+    row["at"] = rows.utc(decision.at)
+    conn.execute(sa.insert(decisions), [row])
+    updated = get_suggestion(conn, suggestion_id)
+    assert updated is not None  # updated in this transaction
+    return updated
+
+
+def _raise_stale(conn: Connection, suggestion_id: str, expected: int) -> None:
+    """Raise NotFoundError or VersionConflict for a decide that matched no row."""
+    query = sa.select(suggestions.c.version).where(suggestions.c.id == suggestion_id)
+    actual = conn.execute(query).scalar_one_or_none()
+    if actual is None:
+        raise NotFoundError("suggestion", suggestion_id)
+    raise VersionConflict(suggestion_id, expected, int(actual))
+
+
+def list_decisions(conn: Connection, suggestion_id: str | None = None) -> list[Decision]:
+    """Decisions, oldest first, optionally of one suggestion."""
+    query = sa.select(decisions)
+    if suggestion_id is not None:
+        query = query.where(decisions.c.suggestion_id == suggestion_id)
+    query = query.order_by(decisions.c.at, decisions.c.id)
+    return [_to_decision(r) for r in conn.execute(query).mappings()]
+
+
+def _to_decision(row: Mapping[str, Any]) -> Decision:
+    """A :class:`Decision` from a ``decisions`` row (``at`` as aware UTC)."""
+    data = dict(row)
+    data["at"] = rows.utc(data["at"])
+    return Decision.model_validate(data)

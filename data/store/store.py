@@ -1,0 +1,309 @@
+"""The store: one object over a SQLite file (default) or a PostgreSQL database.
+
+Every public method runs in its own transaction: a write either happens completely or not
+at all. Opening the store migrates the database to the newest revision, keeping its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from data.records import Contact, Decision, Record, Suggestion
+from data.store import migrate as migrations
+from data.store import repository, reviews, rows
+from data.store.engine import WRITE_OPTION, create_store_engine
+from data.store.errors import ConstraintError
+from data.store.repository import UpsertResult
+
+
+class Store:
+    """Records, contacts, suggestions and decisions behind one database URL.
+
+    Use :meth:`open`; the constructor takes an engine whose schema is already migrated.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap ``engine`` (see :func:`data.store.engine.create_store_engine`)."""
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        """Open (and create or migrate to head) the database at ``url``.
+
+        Args:
+            url: ``sqlite:///path`` (parent folders are created), ``sqlite://`` (in memory) or
+                ``postgresql://user@host:port/db``.
+
+        Returns:
+            The store, schema at the newest revision.
+        """
+        store = cls(create_store_engine(url))
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # -- transactions and migrations ------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A connection in a write transaction; DB constraint failures become ConstraintError."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except IntegrityError as exc:
+            raise ConstraintError(f"数据库拒绝写入 (constraint failed): {exc.orig}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection in a read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def migrate(self, revision: str = "head") -> str | None:
+        """Migrate the schema up to ``revision`` (already applied revisions are skipped).
+
+        Args:
+            revision: target revision, ``head`` by default.
+
+        Returns:
+            The revision the database is at afterwards.
+        """
+        with self._write() as conn:
+            migrations.upgrade(conn, revision)
+            return migrations.current_revision(conn)
+
+    @property
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None`` if never migrated)."""
+        with self._read() as conn:
+            return migrations.current_revision(conn)
+
+    @staticmethod
+    def head_revision() -> str | None:
+        """The newest schema revision this code ships."""
+        return migrations.head_revision()
+
+    # -- records --------------------------------------------------------------------------
+
+    def upsert(self, entity: str, records: Sequence[Record | Mapping[str, Any]]) -> UpsertResult:
+        """Insert or update records by their stable id, in one transaction.
+
+        A record is *unchanged* when the content hash of its import form (contact included,
+        ``updated_at`` as given) equals the stored one; nothing is written for it. Contact
+        data goes to ``contacts``, never into the public ``data``; a record given without a
+        contact has none afterwards.
+
+        Args:
+            entity: one of talents, enterprises, needs, challenges, projects.
+            records: import records (``TalentCreate`` …), public records or field mappings.
+
+        Returns:
+            The ids inserted, updated and unchanged.
+
+        Raises:
+            ValueError: unknown entity; pydantic.ValidationError for an invalid record.
+            DuplicateIdError: an id occurs twice in ``records``.
+            ConstraintError: the database refused a row; nothing was written.
+        """
+        rows.check_entity(entity)
+        with self._write() as conn:
+            return repository.upsert(conn, entity, records)
+
+    def get(self, entity: str, id: str) -> Record | None:
+        """The public record (no contact) ``id`` of ``entity``, or ``None``.
+
+        Args:
+            entity: an entity name.
+            id: the stable id.
+
+        Returns:
+            An instance of ``PUBLIC_MODELS[entity]`` (challenges are ``Challenge``) or None.
+        """
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.get(conn, entity, id)
+
+    def get_contact(self, entity: str, id: str) -> Contact | None:
+        """The private contact of record ``id``, or ``None`` when it has none.
+
+        Args:
+            entity: an entity name (only talents and enterprises carry contacts).
+            id: the stable id.
+
+        Returns:
+            The contact or None.
+        """
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.get_contact(conn, entity, id)
+
+    def iter(self, entity: str, batch_size: int = 1000) -> Iterator[Record]:
+        """Every public record of ``entity`` in id order, read ``batch_size`` at a time.
+
+        Each batch is read in its own short transaction (keyset pagination on id), so a long
+        iteration holds no lock; records written meanwhile may or may not be seen.
+
+        Args:
+            entity: an entity name.
+            batch_size: records per query (≥ 1).
+
+        Returns:
+            An iterator of public records.
+        """
+        rows.check_entity(entity)
+        if batch_size < 1:
+            raise ValueError("batch_size must be ≥ 1")
+        return self._iter(entity, batch_size)
+
+    def _iter(self, entity: str, batch_size: int) -> Iterator[Record]:
+        after: str | None = None
+        while True:
+            with self._read() as conn:
+                batch = repository.page(conn, entity, after, batch_size)
+            for _, data in batch:
+                yield rows.to_public(entity, data)
+            if len(batch) < batch_size:
+                return
+            after = batch[-1][0]
+
+    def ids(self, entity: str) -> list[str]:
+        """All ids of ``entity``, sorted (byte order on both backends)."""
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.ids(conn, entity)
+
+    def hashes(self, entity: str) -> dict[str, str]:
+        """``{id: content_hash}`` of every record of ``entity`` (for change detection)."""
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.hashes(conn, entity)
+
+    def count(self, entity: str) -> int:
+        """Number of records of ``entity``."""
+        return self.counts()[rows.check_entity(entity)]
+
+    def counts(self) -> dict[str, int]:
+        """Records per entity: ``{"talents": n, "enterprises": n, "needs": n, …}``."""
+        with self._read() as conn:
+            return repository.counts(conn)
+
+    def delete(self, entity: str, ids: Sequence[str]) -> int:
+        """Delete records and their contacts, in one transaction.
+
+        Args:
+            entity: an entity name.
+            ids: stable ids; unknown ids are ignored.
+
+        Returns:
+            The number of records deleted.
+        """
+        rows.check_entity(entity)
+        if isinstance(ids, str):
+            raise TypeError("ids must be a sequence of ids, not one string")
+        with self._write() as conn:
+            return repository.delete(conn, entity, ids)
+
+    # -- suggestions and decisions --------------------------------------------------------
+
+    def add_suggestions(self, suggestions: Sequence[Suggestion]) -> int:
+        """Store new suggestions (all or none).
+
+        Args:
+            suggestions: suggestions with ids not yet stored.
+
+        Returns:
+            The number stored.
+
+        Raises:
+            DuplicateIdError: an id is repeated or already stored.
+        """
+        with self._write() as conn:
+            return reviews.add_suggestions(conn, suggestions)
+
+    def get_suggestion(self, id: str) -> Suggestion | None:
+        """The suggestion ``id`` (with its current status and version), or ``None``."""
+        with self._read() as conn:
+            return reviews.get_suggestion(conn, id)
+
+    def suggestions(
+        self,
+        *,
+        need_id: str | None = None,
+        talent_id: str | None = None,
+        run_id: str | None = None,
+        work_group: str | None = None,
+        status: str | None = None,
+    ) -> list[Suggestion]:
+        """Suggestions matching all given filters, ordered by need, rank and id.
+
+        Args:
+            need_id: only this need's suggestions.
+            talent_id: only this talent's suggestions.
+            run_id: only this run's suggestions.
+            work_group: only this work group's suggestions.
+            status: only suggestions in this status.
+
+        Returns:
+            The matching suggestions.
+        """
+        filters = {"need_id": need_id, "talent_id": talent_id, "run_id": run_id,
+                   "work_group": work_group, "status": status}
+        with self._read() as conn:
+            return reviews.list_suggestions(conn, **filters)
+
+    def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
+        """Record a review decision if nobody changed the suggestion meanwhile.
+
+        In one transaction: check ``version == expected_version``, bump the version, set the
+        status (approve→approved, reject→rejected, defer→deferred) and append ``decision``.
+
+        Args:
+            suggestion_id: the suggestion reviewed.
+            expected_version: the version the reviewer saw.
+            decision: the decision (its ``suggestion_id`` must match).
+
+        Returns:
+            The suggestion after the decision.
+
+        Raises:
+            VersionConflict: the version changed; nothing was written.
+            NotFoundError: no such suggestion.
+            DuplicateIdError-like ConstraintError: the decision id is already used.
+        """
+        with self._write() as conn:
+            return reviews.decide(conn, suggestion_id, expected_version, decision)
+
+    def decisions(self, suggestion_id: str | None = None) -> list[Decision]:
+        """Review decisions, oldest first, optionally of one suggestion.
+
+        Args:
+            suggestion_id: only this suggestion's decisions.
+
+        Returns:
+            The decisions.
+        """
+        with self._read() as conn:
+            return reviews.list_decisions(conn, suggestion_id)

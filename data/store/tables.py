@@ -1,0 +1,119 @@
+"""The store's tables (SQLAlchemy Core). The migrations in ``migrations/versions`` create
+exactly these; ``tests/test_store.py`` checks that the two agree.
+
+* ``records`` — the five importable entities in one table, keyed by (entity, id). ``data``
+  holds the public record as JSON (never contact data); the other columns are summaries for
+  filtering and counting. ``content_hash`` detects unchanged re-imports.
+* ``contacts`` — private contact data, apart from the public data, deleted with its record.
+* ``suggestions``, ``decisions`` (append-only audit), ``runs``, ``events``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def id_type() -> sa.types.TypeEngine[str]:
+    """Stable external ids: byte-order collation on PostgreSQL so ``ORDER BY id`` agrees
+    with SQLite (and with Python's ``sorted``) whatever the database locale."""
+    return sa.String(64).with_variant(sa.String(64, collation="C"), "postgresql")
+
+
+def timestamp() -> sa.DateTime:
+    """Timezone-aware timestamps (SQLite stores them as text without the zone)."""
+    return sa.DateTime(timezone=True)
+
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("entity", sa.String(16), primary_key=True),
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("city", sa.String(), nullable=True),
+    sa.Column("kind", sa.String(32), nullable=True),
+    sa.Column("chain", sa.String(), nullable=True),
+    sa.Column("county", sa.String(), nullable=True),
+    sa.Column("category", sa.String(), nullable=True),
+    sa.Column("status", sa.String(32), nullable=True),
+    sa.Column("data", sa.JSON(), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("updated_at", timestamp(), nullable=False),
+    sa.Index(None, "entity", "updated_at"),
+    sa.Index(None, "entity", "city"),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("entity", sa.String(16), primary_key=True),
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("wechat", sa.String(64), nullable=True),
+    sa.Column("updated_at", timestamp(), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["entity", "id"], ["records.entity", "records.id"], ondelete="CASCADE"
+    ),
+)
+
+suggestions = sa.Table(
+    "suggestions",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("need_id", id_type(), nullable=False, index=True),
+    sa.Column("talent_id", id_type(), nullable=False, index=True),
+    sa.Column("score", sa.Float(), nullable=False),
+    sa.Column("features", sa.JSON(), nullable=False),
+    sa.Column("explanation", sa.Text(), nullable=False),
+    sa.Column("rank", sa.Integer(), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True, index=True),
+    sa.Column("work_group", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("updated_at", timestamp(), nullable=False),
+    sa.Index(None, "work_group", "status"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("suggestion_id", id_type(), nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("at", timestamp(), nullable=False),
+    sa.ForeignKeyConstraint(["suggestion_id"], ["suggestions.id"], ondelete="RESTRICT"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("started_by", sa.String(64), nullable=True),
+    sa.Column("params", sa.JSON(), nullable=False),
+    sa.Column("solver", sa.String(64), nullable=True),
+    sa.Column("objective", sa.Float(), nullable=True),
+    sa.Column("duration_s", sa.Float(), nullable=True),
+    sa.Column("created_at", timestamp(), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("data", sa.JSON(), nullable=False),
+)

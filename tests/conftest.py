@@ -1,0 +1,97 @@
+"""Shared fixtures. ``store`` runs each test against SQLite and PostgreSQL.
+
+PostgreSQL comes from ``TALENTMATCH_TEST_POSTGRES_URL`` (default
+``postgresql://root@127.0.0.1:5432/test``); each test gets its own schema (dropped after),
+selected through libpq's ``options=-csearch_path=…``. When the server cannot be reached the
+PostgreSQL tests skip, or fail when ``TALENTMATCH_REQUIRE_POSTGRES=1`` (as in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from data.store import Store
+from data.store.engine import normalise_url
+
+PG_URL_ENV = "TALENTMATCH_TEST_POSTGRES_URL"
+PG_REQUIRE_ENV = "TALENTMATCH_REQUIRE_POSTGRES"
+DEFAULT_PG_URL = "postgresql://root@127.0.0.1:5432/test"
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> URL:
+    """The PostgreSQL test server URL (psycopg driver)."""
+    return normalise_url(os.environ.get(PG_URL_ENV) or DEFAULT_PG_URL)
+
+
+@cache
+def postgres_problem() -> str | None:
+    """Why the PostgreSQL test server cannot be used, or ``None`` when it can (checked once)."""
+    engine = sa.create_engine(postgres_url(), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()
+    finally:
+        engine.dispose()
+    return None
+
+
+def require_postgres() -> URL:
+    """The server URL; skip (or fail, under TALENTMATCH_REQUIRE_POSTGRES=1) when unreachable."""
+    problem = postgres_problem()
+    if problem is None:
+        return postgres_url()
+    shown = postgres_url().render_as_string(hide_password=True)
+    message = (
+        f"!!! PostgreSQL at {shown} is unreachable — PostgreSQL tests NOT run. "
+        f"Set {PG_URL_ENV} to a reachable server. ({problem})"
+    )
+    if os.environ.get(PG_REQUIRE_ENV) == "1":
+        pytest.fail(f"{message} [{PG_REQUIRE_ENV}=1]", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections use a fresh, private schema (dropped after the test)."""
+    server = require_postgres()
+    schema = f"tm_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = server.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL per backend: a SQLite file under ``tmp_path`` or a private PG schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'store.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open, migrated, empty store on each backend."""
+    opened = Store.open(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,0 +1,114 @@
+"""BM25 lexical index over token lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.lexical import LexicalIndex, top_k
+
+DOCS = {
+    "a": ["尼龙66", "切片", "聚合", "工艺"],
+    "b": ["特高压", "输电", "绝缘", "材料"],
+    "c": ["煤", "化工", "焦化", "工艺"],
+    "d": ["储能", "电池", "材料", "材料"],
+    "e": ["农业", "种植", "小麦"],
+}
+
+
+def _index(docs: dict[str, list[str]] = DOCS) -> LexicalIndex:
+    idx = LexicalIndex()
+    idx.build(list(docs.values()), list(docs))
+    return idx
+
+
+def test_obvious_doc_ranks_first() -> None:
+    idx = _index()
+    rows, scores = idx.search(["特高压", "绝缘"], k=3)
+    assert idx.ids[rows[0]] == "b"
+    assert len(rows) == 1 and scores[0] > 0
+
+
+def test_shared_token_orders_by_tf_and_idf() -> None:
+    idx = _index()
+    rows, _ = idx.search(["材料"], k=5)
+    assert [idx.ids[r] for r in rows] == ["d", "b"]
+
+
+def test_score_all_matches_bm25s() -> None:
+    idx = _index()
+    q = ["工艺", "材料", "材料", "未知词"]
+    expected = idx._bm25.get_scores(q)
+    np.testing.assert_allclose(idx.score_all(q), expected, rtol=1e-6)
+
+
+def test_batch_equals_single() -> None:
+    idx = _index()
+    queries = [["工艺"], ["储能", "材料"], [], ["nothing"]]
+    batch = idx.score_batch(queries)
+    for j, q in enumerate(queries):
+        np.testing.assert_allclose(batch[:, j], idx.score_all(q), rtol=1e-6)
+
+
+def test_empty_query_and_empty_index() -> None:
+    idx = _index()
+    assert not idx.score_all([]).any()
+    assert idx.search([], 3)[0].size == 0
+    empty = LexicalIndex()
+    empty.build([])
+    assert empty.score_all(["x"]).size == 0
+
+
+def test_empty_document_is_allowed() -> None:
+    idx = LexicalIndex()
+    idx.build([["a"], []], ["1", "2"])
+    assert idx.search(["a"], 2)[0].tolist() == [0]
+
+
+def test_normalise() -> None:
+    np.testing.assert_allclose(LexicalIndex.normalise(np.array([2.0, 1.0, 0.0])), [1, 0.5, 0])
+    assert not LexicalIndex.normalise(np.zeros(3)).any()
+
+
+def _scores_by_id(idx: LexicalIndex, q: list[str]) -> dict[str, float]:
+    return dict(zip(idx.ids, idx.score_all(q).tolist(), strict=True))
+
+
+def test_add_update_remove_equal_a_rebuild() -> None:
+    idx = _index()
+    idx.add(["f"], [["特高压", "套管"]])
+    idx.update(["a"], [["尼龙66", "改性"]])
+    idx.remove(["c", "zzz"])
+    docs = {k: v for k, v in DOCS.items() if k != "c"}
+    docs["a"] = ["尼龙66", "改性"]
+    docs["f"] = ["特高压", "套管"]
+    fresh = _index(docs)
+    for q in (["特高压"], ["尼龙66", "切片"], ["材料", "工艺"]):
+        got, want = _scores_by_id(idx, q), _scores_by_id(fresh, q)
+        assert got.keys() == want.keys()
+        for key in want:
+            assert got[key] == pytest.approx(want[key], rel=1e-6)
+
+
+def test_save_load_roundtrip(tmp_path: Path) -> None:
+    idx = _index()
+    idx.save(tmp_path / "lex")
+    back = LexicalIndex.load(tmp_path / "lex")
+    assert back.ids == idx.ids and back.tokens == idx.tokens
+    np.testing.assert_allclose(back.score_all(["材料", "工艺"]), idx.score_all(["材料", "工艺"]))
+    back.add(["g"], [["小麦"]])
+    assert back.search(["小麦"], 1)[0].size == 1
+
+
+def test_duplicate_ids_rejected() -> None:
+    with pytest.raises(ValueError):
+        LexicalIndex().build([["a"], ["b"]], ["x", "x"])
+
+
+def test_top_k() -> None:
+    s = np.array([0.1, 0.9, 0.5, 0.9])
+    assert top_k(s, 3).tolist() == [1, 3, 2]
+    assert top_k(s, 10).tolist() == [1, 3, 2, 0]
+    assert top_k(s, 0).size == 0
