@@ -100,3 +100,63 @@ class Application:
             path = folder / f"{entity}.csv"
             if path.exists():
                 yield entity, path
+
+    # -- index ------------------------------------------------------------------------------
+    def encoder(self) -> Any:
+        """The configured encoder, behind the persistent embedding cache."""
+        from embeddings.encoders import make_encoder
+
+        cache_dir = Path(self.settings.index_dir) / "cache"
+        return make_encoder(self.settings.encoder, threads=self.settings.encoder_threads,
+                            cache_dir=cache_dir)
+
+    def index_builder(self) -> Any:
+        """An index builder over the index folder, encoder and taxonomy tokenizer."""
+        from embeddings.index import IndexBuilder
+        from embeddings.tokenize import Tokenizer
+
+        tokenizer = Tokenizer(self.taxonomy.all_terms())
+        return IndexBuilder(Path(self.settings.index_dir), self.encoder(), tokenizer)
+
+    def index_docs(self) -> dict[str, list[Any]]:
+        """Documents to index, rendered from the store: talents, and needs with challenges."""
+        from embeddings.index import Doc
+        from embeddings.render import need_text, talent_texts
+
+        talents = []
+        for t in self.store.iter("talents"):
+            profile, items = talent_texts(t)
+            talents.append(Doc(t.id, profile, tuple(items)))
+        needs = [Doc(n.id, need_text(n)) for entity in ("needs", "challenges")
+                 for n in self.store.iter(entity)]
+        return {"talents": talents, "needs": needs}
+
+    def index_build(self, *, progress: bool = True) -> dict[str, Any]:
+        """Full build of the index from the store; returns the new manifest."""
+        builder = self.index_builder()
+        return dict(builder.build(self.index_docs(), progress=progress))
+
+    def index_update(self, *, progress: bool = True) -> dict[str, Any]:
+        """Incremental update: re-encode only what changed in the store since the last build."""
+        from embeddings.index import DIRECTIONS, DirectionData
+
+        builder = self.index_builder()
+        current = builder.folder.current()
+        docs = self.index_docs()
+        changed: dict[str, list[Any]] = {}
+        deleted: dict[str, list[str]] = {}
+        for direction in DIRECTIONS:
+            old = DirectionData.load(current / direction, mmap=True)
+            old_hash = dict(zip(old.ids, old.hashes, strict=True))
+            changed[direction] = [d for d in docs[direction] if old_hash.get(d.id) != d.hash]
+            alive = {d.id for d in docs[direction]}
+            deleted[direction] = [i for i in old.ids if i not in alive]
+        return dict(builder.update(changed, deleted, progress=progress))
+
+    def index_info(self) -> dict[str, Any]:
+        """The serving version's manifest and the list of versions."""
+        from embeddings.persist import VersionedFolder
+
+        folder = VersionedFolder(Path(self.settings.index_dir))
+        return {**folder.manifest(), "versions": folder.list_versions(),
+                "index_dir": str(self.settings.index_dir)}

@@ -154,5 +154,82 @@ def demo(
     _print_stats(application.stats())
 
 
+index_app = typer.Typer(help="Build, update and inspect the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("build")
+def index_build(
+    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+) -> None:
+    """Full build from the store into a new version, switched to atomically."""
+    manifest = _app().index_build(progress=not as_json)
+    _print_manifest(manifest, as_json)
+
+
+@index_app.command("update")
+def index_update(
+    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+) -> None:
+    """Incremental update: encode only records added or changed since the last build."""
+    from embeddings.persist import IndexNotBuilt
+
+    try:
+        manifest = _app().index_update(progress=not as_json)
+    except IndexNotBuilt as exc:
+        _fail(str(exc))
+        return
+    _print_manifest(manifest, as_json)
+
+
+@index_app.command("info")
+def index_info(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The serving version: encoder, dims, counts, data hash, config, build time."""
+    from embeddings.persist import IndexNotBuilt
+
+    try:
+        info = _app().index_info()
+    except IndexNotBuilt as exc:
+        _fail(str(exc))
+        return
+    _print_manifest(info, as_json)
+
+
+def _print_manifest(manifest: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(manifest)
+        return
+    table = Table(title=f"索引版本 {manifest.get('version')}")
+    table.add_column("项")
+    table.add_column("值")
+    for key in ("version", "built_at", "mode", "encoder", "dims", "counts", "data_hash",
+                "stats", "versions", "index_dir"):
+        if key in manifest:
+            table.add_row(key, json.dumps(manifest[key], ensure_ascii=False, default=str))
+    console.print(table)
+
+
+@app.command()
+def evaluate(
+    needs: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="needs.jsonl")],
+    talents: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="talents.jsonl")],
+    qrels: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="qrels.tsv")],
+    methods: Annotated[str, typer.Option(help="comma-separated: bm25,dense,hybrid")] = "bm25,dense,hybrid",
+    encoder: Annotated[str | None, typer.Option(help="encoder name (default: settings)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Rank every talent for every need on exchange-format files; print nDCG, recall, MRR, MAP."""
+    from evaluation.evaluator import run_evaluation
+
+    settings = get_settings()
+    names = [m.strip() for m in methods.split(",") if m.strip()]
+    try:
+        run_evaluation(needs, talents, qrels, names, encoder or settings.encoder, as_json)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -322,12 +322,12 @@ class HybridRetriever:
         cfg = self.config
         counts = self._counts[cand]
         if cfg.item_aggregation == "centroid":
-            items = self._centroids[cand] @ qv
+            items = small_dot(self._centroids[cand], qv)
             items[counts == 0] = np.nan
         else:
             sub = offsets_from_counts(counts)
             rows = np.repeat(self._offsets[cand] - sub[:-1], counts) + np.arange(sub[-1])
-            items = aggregate(self._items[rows] @ qv, sub, cfg.item_aggregation,
+            items = aggregate(small_dot(self._items[rows], qv), sub, cfg.item_aggregation,
                               cfg.topk, cfg.topk_normalise)
         return fill_missing(items, profile)
 
@@ -342,7 +342,7 @@ class HybridRetriever:
                         {"bm25": float(bm25[r])}, {"bm25": i + 1}) for i, r in enumerate(rows)]
         assert qv is not None
         cand = self._candidates(bm25, dense_rows, exhaustive, method)
-        raw = {"dense_profile": self._profile[cand] @ qv}
+        raw = {"dense_profile": small_dot(self._profile[cand], qv)}
         if self.has_items:
             raw["dense_items"] = self._item_signal(qv, cand, raw["dense_profile"])
         if method == "dense":
@@ -376,6 +376,22 @@ class HybridRetriever:
                 {s: int(v[i]) for s, v in ranks.items() if v[i] > 0},
             ))
         return hits
+
+
+def small_dot(rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``rows @ q`` for a few hundred gathered rows, without multi-threaded BLAS.
+
+    A threaded BLAS gemv on a small matrix can cost milliseconds of thread wake-up on a busy
+    machine (measured 20 ms vs 0.05 ms for 1,600 × 512); ``einsum`` stays in one thread.
+
+    Args:
+        rows: ``(m, dim)`` vectors.
+        q: ``(dim,)`` query.
+
+    Returns:
+        ``(m,)`` float32 inner products.
+    """
+    return np.einsum("ij,j->i", rows, q.astype(np.float32, copy=False))
 
 
 def _check_method(method: str) -> None:

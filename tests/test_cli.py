@@ -1,0 +1,86 @@
+"""The CLI end to end on a temporary SQLite file: sample → import → stats → export."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+runner = CliRunner()
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture()
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TALENTMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'tm.db'}")
+    monkeypatch.setenv("TALENTMATCH_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_every_command_has_help() -> None:
+    for cmd in (["--help"], ["init", "--help"], ["import", "--help"], ["export", "--help"],
+                ["sample", "--help"], ["stats", "--help"], ["demo", "--help"],
+                ["evaluate", "--help"], ["index", "--help"], ["index", "build", "--help"],
+                ["index", "update", "--help"], ["index", "info", "--help"]):
+        result = runner.invoke(app, cmd)
+        assert result.exit_code == 0, (cmd, result.output)
+        assert "Usage" in result.output
+
+
+def test_docs_cli_lists_every_command() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in ("init", "import", "export", "sample", "stats", "demo", "evaluate",
+                 "index build", "index update", "index info"):
+        assert f"talentmatch {name}" in doc, name
+
+
+def test_stats_json_on_empty_store(env: Path) -> None:
+    result = runner.invoke(app, ["stats", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"talents": 0, "enterprises": 0, "needs": 0,
+                                         "challenges": 0, "projects": 0}
+
+
+def test_gbk_import_reports_bad_rows_and_is_idempotent(env: Path) -> None:
+    src = FIXTURES / "talents_gbk.csv"
+    first = runner.invoke(app, ["import", "talents", str(src), "--json"])
+    assert first.exit_code == 1  # rejected rows make the exit code 1
+    report = json.loads(first.stdout)
+    assert report["inserted"] == 10 and report["rejected"] == 3
+    assert all(e["row"] and e["field"] for e in report["errors"])
+    again = json.loads(runner.invoke(app, ["import", "talents", str(src), "--json"]).stdout)
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 10)
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["talents"] == 10
+
+
+def test_national_id_column_is_refused(env: Path) -> None:
+    bad = env / "ids.csv"
+    bad.write_text("姓名,人才类别,人才编号,身份证号\n张三,专业技术,T1,410400199001011234\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["import", "talents", str(bad)])
+    assert result.exit_code == 2
+    assert "身份证" in result.output
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["talents"] == 0
+
+
+def test_sample_load_then_export_masks_contacts(env: Path) -> None:
+    result = runner.invoke(app, ["sample", "--talents", "60", "--needs", "20", "--out",
+                                 str(env / "s"), "--load"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["talents"] == 60 and stats["needs"] + stats["challenges"] >= 20
+    out = env / "t.csv"
+    assert runner.invoke(app, ["export", "talents", str(out)]).exit_code == 0
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")
+    assert not re.search(r"1[3-9]\d{9}", text.decode("utf-8-sig")), "phone numbers leaked"
+    with_contacts = env / "tc.csv"
+    runner.invoke(app, ["export", "talents", str(with_contacts), "--contacts"])
+    assert re.search(r"1[3-9]\d{9}", with_contacts.read_text(encoding="utf-8-sig"))
