@@ -44,12 +44,12 @@ Query = str | Sequence[str]
 
 @runtime_checkable
 class Encoder(Protocol):
-    """What retrieval needs of an encoder (mirrors ``embeddings.encoders``)."""
+    """What retrieval needs of an encoder (a copy of ``embeddings.encoders.base.Encoder``)."""
 
     id: str
     dim: int
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64,
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: bool = False) -> np.ndarray:
         """L2-normalised float32 rows, one per text."""
         ...
@@ -135,10 +135,13 @@ class HybridRetriever:
         flat = [t for doc in items for t in doc]
         self._items = self._vectors(corpus.item_vectors, flat, self._profile.shape[1])
         self.has_items = bool(self._counts.sum() > 0)
-        self._centroids = centroids(self._items, self._offsets)
+        cents = centroids(self._items, self._offsets)
         w = cfg.profile_weight if self.has_items else 1.0
-        summary = np.where((self._counts > 0)[:, None],
-                           w * self._profile + (1 - w) * self._centroids, self._profile)
+        summary = np.where((self._counts > 0)[:, None], w * self._profile + (1 - w) * cents,
+                           self._profile)
+        # the centroids are kept only when they are the item signal (memory: n × dim)
+        self._centroids = cents if cfg.item_aggregation == "centroid" else np.zeros((0, 0))
+        del cents
         self._summary = DenseIndex(
             self._profile.shape[1], ann_threshold=cfg.ann_threshold, hnsw_m=cfg.hnsw_m,
             ef_construction=cfg.hnsw_ef_construction, ef_search=cfg.hnsw_ef_search,

@@ -84,3 +84,11 @@ def test_sample_load_then_export_masks_contacts(env: Path) -> None:
     with_contacts = env / "tc.csv"
     runner.invoke(app, ["export", "talents", str(with_contacts), "--contacts"])
     assert re.search(r"1[3-9]\d{9}", with_contacts.read_text(encoding="utf-8-sig"))
+
+
+def test_data_format_doc_holds_the_column_table() -> None:
+    from data.columns_doc import BEGIN, END, render
+
+    doc = (Path(__file__).parents[1] / "docs" / "data-format.md").read_text(encoding="utf-8")
+    table = doc.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == render().strip(), "run `python -m data.columns_doc` into docs/data-format.md"

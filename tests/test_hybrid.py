@@ -44,7 +44,7 @@ class FakeEncoder:
         n = np.linalg.norm(v)
         return v / n if n > 0 else v
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64,
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: bool = False) -> np.ndarray:
         return np.stack([self._one(t) for t in texts]).astype(np.float32)
 
@@ -131,7 +131,8 @@ def test_aggregate_unknown_mode() -> None:
 def test_centroids() -> None:
     vecs = np.array([[1, 0], [0, 1], [3, 4]], dtype=np.float32)
     c = centroids(vecs, offsets_from_counts([2, 0, 1]))
-    np.testing.assert_allclose(c, [[2**-0.5, 2**-0.5], [0, 0], [0.6, 0.8]], rtol=1e-6)
+    want = np.array([[2**-0.5, 2**-0.5], [0.0, 0.0], [0.6, 0.8]])
+    np.testing.assert_allclose(c, want, rtol=1e-6)
 
 
 def test_combine_falls_back_to_profile() -> None:

@@ -85,6 +85,20 @@ def test_every_csv_row_validates_and_round_trips(entity: str) -> None:
         assert a.model_dump() == b.model_dump(), a.id
 
 
+def test_free_text_titles_resolve_through_the_title_vocabulary() -> None:
+    tax = load_taxonomy()
+    with open(default_sample_dir() / "talents.csv", encoding="utf-8-sig", newline="") as fh:
+        titles = {row["职称"].strip() for row in csv.DictReader(fh) if row["职称"].strip()}
+    assert len(titles) > 5
+    for title in titles:
+        tax.resolve("title", title)  # raises UnknownValueError if not accepted
+
+
+def test_generate_refuses_needs_without_talents() -> None:
+    with pytest.raises(ValueError, match="n_talents"):
+        generate(n_talents=0, n_needs=5)
+
+
 def test_csv_uses_chinese_headers_with_bom_and_aliases() -> None:
     raw = (default_sample_dir() / "talents.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -130,7 +130,12 @@ def generate(n_talents: int = 2000, n_needs: int = 300, seed: int = 42, city: st
 
     Returns:
         The validated records and the hidden qrels.
+
+    Raises:
+        ValueError: needs were asked for without any talent to judge them against.
     """
+    if n_talents < 1 and n_needs + (n_challenges or 0) > 0:
+        raise ValueError("样例数据至少需要 1 名人才才能生成需求 (n_talents must be ≥ 1)")
     rng = random.Random(seed)
     ctx = city_context(city, taxonomy)
     n_challenges = round(n_needs * 0.15) if n_challenges is None else n_challenges
