@@ -41,7 +41,7 @@ def postgres_problem() -> str | None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
     finally:
         engine.dispose()
     return None

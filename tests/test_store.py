@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -9,18 +10,16 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from factories import (
-    make_challenge,
-    make_contact,
-    make_decision,
-    make_enterprise,
-    make_need,
-    make_project,
-    make_suggestion,
-    make_talent,
-)
 
-from data.records import Challenge, Contact, DecisionAction, Need, SuggestionStatus, Talent
+from data.records import (
+    PUBLIC_MODELS,
+    Challenge,
+    Contact,
+    DecisionAction,
+    Need,
+    SuggestionStatus,
+    Talent,
+)
 from data.store import (
     ENTITIES,
     ConstraintError,
@@ -32,6 +31,16 @@ from data.store import (
     rows,
 )
 from data.store.tables import contacts, decisions, metadata, records
+from tests.factories import (
+    make_challenge,
+    make_contact,
+    make_decision,
+    make_enterprise,
+    make_need,
+    make_project,
+    make_suggestion,
+    make_talent,
+)
 
 TABLES = {"records", "contacts", "suggestions", "decisions", "runs", "events"}
 
@@ -68,6 +77,20 @@ class TestStore:
 
     # -- upsert -------------------------------------------------------------------------
 
+    def test_round_trip_every_entity(self, store: Store) -> None:
+        stamp = dt.datetime(2025, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        made = {
+            "talents": make_talent(1, updated_at=stamp),
+            "enterprises": make_enterprise(1, updated_at=stamp),
+            "needs": make_need(1, deadline=dt.date(2025, 12, 31), budget=12.5),
+            "challenges": make_challenge(1, team_size=(2, 4), eligibility={"min_months_on_site": 3}),
+            "projects": make_project(1),
+        }
+        for entity, record in made.items():
+            store.upsert(entity, [record])
+            expected = PUBLIC_MODELS[entity].model_validate(record.model_dump(exclude={"contact"}))
+            assert store.get(entity, record.id) == expected  # type: ignore[attr-defined]
+
     def test_upsert_accounting(self, store: Store) -> None:
         first = store.upsert("talents", [make_talent(i) for i in range(3)])
         assert first.inserted == ["T000000", "T000001", "T000002"]
@@ -82,7 +105,11 @@ class TestStore:
         assert talent is not None and talent.name == "改名"  # type: ignore[attr-defined]
         assert store.count("talents") == 4
 
-    def test_reupsert_identical_writes_nothing(self, store: Store) -> None:
+    @pytest.mark.parametrize("full_scan_min", [1, 2000])
+    def test_reupsert_identical_writes_nothing(
+        self, store: Store, full_scan_min: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(repository, "FULL_SCAN_MIN", full_scan_min)
         batch = [make_talent(i) for i in range(1200)]  # several chunks
         assert store.upsert("talents", batch).counts["inserted"] == 1200
         before = table_rows(store, records)
@@ -194,7 +221,8 @@ class TestStore:
         store.upsert("needs", [make_need(0, id=i) for i in raw])
         assert store.ids("needs") == sorted(raw)
         for size in (1, 3, 10, 1000):
-            assert [n.id for n in store.iter("needs", batch_size=size)] == sorted(raw)
+            got = [n.id for n in store.iter("needs", batch_size=size)]  # type: ignore[attr-defined]
+            assert got == sorted(raw)
         assert list(store.iter("talents")) == []
 
     def test_delete(self, store: Store) -> None:

@@ -20,6 +20,11 @@ from data.store.tables import contacts, records
 CHUNK_SIZE = 500
 """Records per round trip when upserting or deleting (keeps SQL parameter counts small)."""
 
+FULL_SCAN_MIN = 2000
+"""From this batch size on, upsert reads every stored hash of the entity in one query instead
+of looking ids up chunk by chunk. (Chunked lookups inside a transaction that has just filled
+the table are slow on PostgreSQL: the planner has no statistics for the new rows yet.)"""
+
 
 @dataclass
 class UpsertResult:
@@ -107,15 +112,20 @@ def upsert(
     at = rows.now()
     prepared = [prepare(entity, r, at) for r in batch]
     check_unique(entity, (p.id for p in prepared))
+    if len(prepared) >= FULL_SCAN_MIN:
+        stored = hashes(conn, entity)
+    else:
+        stored = existing_hashes(conn, entity, [p.id for p in prepared])
     result = UpsertResult()
     for chunk in chunks(prepared, CHUNK_SIZE):
-        result.extend(_upsert_chunk(conn, entity, chunk))
+        result.extend(_upsert_chunk(conn, entity, chunk, stored))
     return result
 
 
-def _upsert_chunk(conn: Connection, entity: str, chunk: Sequence[_Prepared]) -> UpsertResult:
-    """Upsert one chunk: one SELECT of stored hashes, then bulk INSERT / UPDATE."""
-    stored = existing_hashes(conn, entity, [p.id for p in chunk])
+def _upsert_chunk(
+    conn: Connection, entity: str, chunk: Sequence[_Prepared], stored: Mapping[str, str]
+) -> UpsertResult:
+    """Upsert one chunk given the stored hashes: bulk INSERT new, bulk UPDATE changed."""
     new = [p for p in chunk if p.id not in stored]
     changed = [p for p in chunk if p.id in stored and stored[p.id] != p.row["content_hash"]]
     if new:

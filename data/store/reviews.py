@@ -33,7 +33,7 @@ def _suggestion_row(s: Suggestion) -> dict[str, Any]:
     return row
 
 
-def _to_suggestion(row: Mapping[str, Any]) -> Suggestion:
+def _to_suggestion(row: Mapping[Any, Any]) -> Suggestion:
     """A :class:`Suggestion` from a ``suggestions`` row."""
     fields = Suggestion.model_fields
     return Suggestion.model_validate({k: v for k, v in row.items() if k in fields})
@@ -127,7 +127,7 @@ def list_decisions(conn: Connection, suggestion_id: str | None = None) -> list[D
     return [_to_decision(r) for r in conn.execute(query).mappings()]
 
 
-def _to_decision(row: Mapping[str, Any]) -> Decision:
+def _to_decision(row: Mapping[Any, Any]) -> Decision:
     """A :class:`Decision` from a ``decisions`` row (``at`` as aware UTC)."""
     data = dict(row)
     data["at"] = rows.utc(data["at"])

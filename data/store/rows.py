@@ -114,7 +114,7 @@ def to_public(entity: str, data: Mapping[str, Any]) -> Record:
     return PUBLIC_MODELS[entity].model_validate(data)
 
 
-def contact_from_row(row: Mapping[str, Any]) -> Contact:
+def contact_from_row(row: Mapping[Any, Any]) -> Contact:
     """Build a :class:`Contact` from a ``contacts`` row."""
     return Contact.model_validate({k: row[k] for k in CONTACT_FIELDS})
 

