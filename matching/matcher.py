@@ -1,0 +1,395 @@
+"""The matcher: retrieval hits → features → rules → score → explanation, in both directions.
+
+**Talents for a need** (:meth:`Matcher.match_need`): the features of every retrieved talent
+(:func:`matching.features.features_for_hits` plus the retrieval signals of
+:func:`matching.scorer.feature_row`), the rules (:func:`matching.rules.check_pair`: a hard
+reason drops the pair, soft reasons multiply its score by their factors and become 「⚠」
+flags), the scorer (fused weights, or the learned ranker when one is given), and the
+Chinese explanation (:func:`matching.explain.explain`, which states only positive
+contributions). Ranked best first; dropped pairs are returned with their reasons.
+
+**Needs and 归根 projects for a talent** (:meth:`Matcher.needs_for_talent`): what would
+bring this person home. Needs are scored like the forward direction and then raised by the
+talent's 归根 signals: the tie (hometown county = the need's / enterprise's county, or the
+city) weighs :data:`HOME_TIE_WEIGHT` more, and an intent that fits the need kind adds
+:data:`INTENT_WEIGHT` (:data:`INTENT_KINDS`: 投资 → 资金 / 项目合作 needs; 全职 / 柔性 →
+人才引进 / 技术攻关; 项目合作 → 项目合作 / 技术攻关; 咨询 → 技术攻关). Projects are scored
+from the same signals (:data:`PROJECT_WEIGHTS`): hometown county / city, industry chain,
+intent (投资 / 项目合作), and the talent already named on the project.
+
+No SQL, HTTP or file I/O: every record comes in as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from data.records import Enterprise, Need, Project, Talent
+from matching.explain import ExplanationPart, explain
+from matching.features import (
+    HitLike,
+    PairFeatures,
+    PoolStats,
+    features_for_hits,
+    pair_features,
+    prepare_need,
+)
+from matching.ranker import RankerModel
+from matching.rules import Reason, RuleResult, check_pair, penalise
+from matching.scorer import FusedScorer, Scorer, feature_row, pool_max, to_matrix
+from matching.tables import MatchingTables, norm
+
+HOME_TIE_WEIGHT = 0.15
+INTENT_WEIGHT = 0.10
+INTENT_KINDS: dict[str, tuple[str, ...]] = {
+    "投资": ("funding", "project"), "项目合作": ("project", "tech"),
+    "全职": ("talent", "tech"), "柔性": ("talent", "tech"), "咨询": ("tech",),
+}
+PROJECT_WEIGHTS = {"tie": 0.35, "same_chain": 0.25, "intent_fit": 0.25, "linked": 0.15}
+PROJECT_INTENTS = ("投资", "项目合作")
+PROJECT_STATUS_ZH = {"signed": "已签约", "negotiating": "在谈", "intended": "意向"}
+
+
+@dataclass
+class Match:
+    """One ranked (need, talent) pair."""
+
+    talent_id: str
+    score: float
+    features: dict[str, float]
+    contributions: dict[str, float]
+    explanation: str
+    parts: list[ExplanationPart]
+    flags: list[Reason]
+    rank: int = 0
+    need_id: str = ""
+    base_score: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def matched_terms(self) -> list[str]:
+        """The need's required terms this talent covers."""
+        return list(self.details.get("matched_terms", []))
+
+
+@dataclass
+class Dropped:
+    """A pair removed by a hard rule, with the reasons to show."""
+
+    talent_id: str
+    reasons: list[Reason]
+
+
+@dataclass
+class MatchResult:
+    """Ranked matches of one need, the pairs dropped by hard rules, and the scorer used."""
+
+    need_id: str
+    matches: list[Match]
+    dropped: list[Dropped]
+    scorer: str
+
+
+@dataclass
+class Candidate:
+    """A retrieved talent with its features (before scoring)."""
+
+    talent_id: str
+    features: PairFeatures
+    values: dict[str, float]
+    order: int
+
+
+@dataclass
+class Opportunity:
+    """A need or 归根 project proposed to a talent."""
+
+    kind: str  # "need" | "project"
+    id: str
+    title: str
+    score: float
+    contributions: dict[str, float]
+    explanation: str
+    parts: list[ExplanationPart]
+    flags: list[Reason] = field(default_factory=list)
+    rank: int = 0
+
+
+@dataclass
+class TalentOpportunities:
+    """What would bring a talent home: needs and projects, each ranked on its own scale."""
+
+    talent_id: str
+    needs: list[Opportunity]
+    projects: list[Opportunity]
+    dropped: list[tuple[str, list[Reason]]] = field(default_factory=list)
+
+
+class Matcher:
+    """Scores and explains retrieved pairs (see the module doc).
+
+    Args:
+        tables: the matching tables.
+        weights: fused weights (default :data:`matching.scorer.DEFAULT_WEIGHTS`).
+        ranker: a trained ranker; when given it replaces the fused weights.
+        now: reference time for freshness (default: now).
+    """
+
+    def __init__(self, tables: MatchingTables, weights: Mapping[str, float] | None = None,
+                 ranker: RankerModel | Scorer | None = None, now: datetime | None = None) -> None:
+        self.tables = tables
+        self.scorer: Scorer = ranker if ranker is not None else FusedScorer(weights)
+        self.now = now
+
+    # -- talents for a need -----------------------------------------------------------------
+    def candidates(self, need: Need, hits: Sequence[HitLike], talents: Mapping[str, Talent],
+                   enterprise: Enterprise | None = None) -> list[Candidate]:
+        """Features of the retrieved talents (unknown talent ids are skipped).
+
+        Args:
+            need: the need.
+            hits: its retrieval hits, best first.
+            talents: talents by id.
+            enterprise: the need's enterprise.
+
+        Returns:
+            One candidate per known talent, in hit order.
+        """
+        feats = features_for_hits(need, talents, hits, self.tables, enterprise, self.now)
+        best = pool_max(hits)
+        out, seen = [], set()
+        for i, h in enumerate(hits):
+            tid = str(getattr(h, "id", ""))
+            pf = feats.get(tid)
+            if pf is not None and tid not in seen:
+                seen.add(tid)
+                out.append(Candidate(tid, pf, feature_row(pf, h, best), i))
+        return out
+
+    def rank(self, need: Need, candidates: Sequence[Candidate], talents: Mapping[str, Talent],
+             enterprise: Enterprise | None = None, k: int | None = None,
+             apply_rules: bool = True) -> MatchResult:
+        """Score, rule-check, explain and rank candidates.
+
+        Args:
+            need: the need.
+            candidates: from :meth:`candidates`.
+            talents: talents by id.
+            enterprise: the need's enterprise.
+            k: keep the best ``k`` (default: all).
+            apply_rules: check conflicts and eligibility (off only for experiments).
+
+        Returns:
+            The ranked matches and the dropped pairs.
+        """
+        scores, contribs = self.score_candidates(candidates)
+        matches, dropped = [], []
+        for cand, score, contrib in zip(candidates, scores, contribs, strict=True):
+            talent = talents[cand.talent_id]
+            rules = check_pair(need, talent, self.tables, enterprise) if apply_rules else None
+            if rules is not None and not rules.allowed:
+                dropped.append(Dropped(cand.talent_id, list(rules.hard)))
+                continue
+            flags = list(rules.soft) if rules is not None else []
+            final = penalise(float(score), rules) if rules is not None else float(score)
+            named = dict(zip(self.scorer.feature_names, map(float, contrib), strict=True))
+            exp = explain(cand.features, named, flags)
+            matches.append(Match(cand.talent_id, final, dict(cand.values), named, exp.text_zh,
+                                 exp.parts, flags, 0, need.id, float(score),
+                                 cand.features.details_dict()))
+        order = sorted(range(len(matches)), key=lambda i: (-matches[i].score, i))
+        ranked = [matches[i] for i in order][: k if k is not None else None]
+        for r, m in enumerate(ranked, start=1):
+            m.rank = r
+        return MatchResult(need.id, ranked, dropped, self.scorer.name)
+
+    def score_candidates(self, candidates: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and contributions of candidates (no rules).
+
+        Args:
+            candidates: from :meth:`candidates`.
+
+        Returns:
+            ``(scores (n,), contributions (n, f))`` in the scorer's feature order.
+        """
+        names = self.scorer.feature_names
+        if not candidates:
+            return np.zeros(0), np.zeros((0, len(names)))
+        return self.scorer.score(to_matrix([c.values for c in candidates], names))
+
+    def match_need(self, need: Need, hits: Sequence[HitLike], talents: Mapping[str, Talent],
+                   enterprise: Enterprise | None = None, k: int | None = None) -> MatchResult:
+        """Talents for a need: :meth:`candidates` then :meth:`rank`.
+
+        Args:
+            need: the need (or challenge).
+            hits: retrieval hits over talents, best first.
+            talents: talents by id.
+            enterprise: the need's enterprise.
+            k: how many matches to keep (default: all).
+
+        Returns:
+            The ranked matches and the dropped pairs.
+        """
+        return self.rank(need, self.candidates(need, hits, talents, enterprise), talents,
+                         enterprise, k)
+
+    # -- needs and projects for a talent ----------------------------------------------------
+    def needs_for_talent(self, talent: Talent, hits: Sequence[HitLike],
+                         needs: Mapping[str, Need],
+                         enterprises: Mapping[str, Enterprise] | None = None,
+                         projects: Sequence[Project] = (), k: int = 20) -> TalentOpportunities:
+        """Needs and 归根 projects for a talent (see the module doc).
+
+        Args:
+            talent: the talent.
+            hits: retrieval hits over needs, best first.
+            needs: needs by id.
+            enterprises: enterprises by id.
+            projects: the 归根 project library.
+            k: how many of each to keep.
+
+        Returns:
+            Ranked needs and projects, with dropped needs and their reasons.
+        """
+        enterprises = enterprises or {}
+        pool, best = PoolStats.from_hits(hits), pool_max(hits)
+        found, dropped = [], []
+        for h in hits:
+            need = needs.get(str(getattr(h, "id", "")))
+            if need is None:
+                continue
+            ent = enterprises.get(need.enterprise_id or "")
+            rules = check_pair(need, talent, self.tables, ent)
+            if not rules.allowed:
+                dropped.append((need.id, list(rules.hard)))
+                continue
+            pf = pair_features(prepare_need(need, self.tables, ent), talent, h, pool, self.now)
+            found.append(self._need_opportunity(need, talent, pf, feature_row(pf, h, best),
+                                                list(rules.soft)))
+        projs = [self._project_opportunity(p, talent) for p in projects]
+        return TalentOpportunities(talent.id, _ranked(found, k),
+                                   _ranked([p for p in projs if p.score > 0], k), dropped)
+
+    def _need_opportunity(self, need: Need, talent: Talent, pf: PairFeatures,
+                          values: dict[str, float], flags: list[Reason]) -> Opportunity:
+        scores, contribs = self.scorer.score(to_matrix([values], self.scorer.feature_names))
+        named = dict(zip(self.scorer.feature_names, map(float, contribs[0]), strict=True))
+        named["tie"] = named.get("tie", 0.0) + HOME_TIE_WEIGHT * pf.tie
+        fit = intent_fit(talent, str(need.kind), self.tables)
+        named["intent_fit"] = INTENT_WEIGHT * fit
+        score = float(scores[0]) + HOME_TIE_WEIGHT * pf.tie + named["intent_fit"]
+        exp = explain(pf, named, ())
+        parts = list(exp.parts)
+        if named["intent_fit"] > 0:
+            parts.insert(0, ExplanationPart("intent_fit", intent_text(talent, str(need.kind),
+                                                                      self.tables),
+                                            named["intent_fit"]))
+        parts += [ExplanationPart(f"rule:{r.code}", f"⚠ {r.text}", 0.0, "flag") for r in flags]
+        return Opportunity("need", need.id, need.title, penalise_by(score, flags), named,
+                           "；".join(p.text for p in parts), parts, flags)
+
+    def _project_opportunity(self, project: Project, talent: Talent) -> Opportunity:
+        values = project_signals(project, talent, self.tables)
+        named = {n: PROJECT_WEIGHTS[n] * v for n, v in values.items()}
+        parts = [ExplanationPart(n, t, named[n]) for n, t in
+                 project_texts(project, talent, values, self.tables) if named[n] > 0]
+        status = PROJECT_STATUS_ZH.get(str(project.status.value), str(project.status.value))
+        return Opportunity("project", project.id, f"{project.name}（{status}）",
+                           float(sum(named.values())), named,
+                           "；".join(p.text for p in parts), parts)
+
+
+def penalise_by(score: float, flags: Sequence[Reason]) -> float:
+    """A score lowered by soft reasons (as :func:`matching.rules.penalise`)."""
+    return penalise(score, RuleResult(soft=list(flags)))
+
+
+def _ranked(items: list[Opportunity], k: int) -> list[Opportunity]:
+    order = sorted(range(len(items)), key=lambda i: (-items[i].score, i))[:k]
+    out = [items[i] for i in order]
+    for r, item in enumerate(out, start=1):
+        item.rank = r
+    return out
+
+
+def _intents(talent: Talent, tables: MatchingTables) -> list[str]:
+    return [tables.intent(i) for i in talent.intent]
+
+
+def intent_fit(talent: Talent, kind: str, tables: MatchingTables) -> float:
+    """1 when one of the talent's intents wants this need kind (:data:`INTENT_KINDS`), else 0.
+
+    Args:
+        talent: the talent.
+        kind: the need kind code.
+        tables: the matching tables (intent aliases).
+
+    Returns:
+        1.0 or 0.0.
+    """
+    return 1.0 if any(kind in INTENT_KINDS.get(i, ()) for i in _intents(talent, tables)) else 0.0
+
+
+def intent_text(talent: Talent, kind: str, tables: MatchingTables) -> str:
+    """「有投资意向，契合资金需求」 for the first fitting intent."""
+    label = tables.kind_labels.get(kind, kind)
+    intent = next(i for i in _intents(talent, tables) if kind in INTENT_KINDS.get(i, ()))
+    return f"有{intent}意向，契合{label}需求"
+
+
+def project_signals(project: Project, talent: Talent, tables: MatchingTables) -> dict[str, float]:
+    """The project signals of :data:`PROJECT_WEIGHTS`, each in [0, 1].
+
+    Args:
+        project: the 归根 project.
+        talent: the talent.
+        tables: the matching tables.
+
+    Returns:
+        ``{"tie", "same_chain", "intent_fit", "linked"}``.
+    """
+    county = norm(talent.hometown_county)
+    counties = {norm(c) for c in tables.counties_of(project.city)}
+    tie = 1.0 if county and county == norm(project.county) else 0.7 if county in counties else 0.0
+    chain = tables.chain_of(project.chain) or project.chain
+    mine = {tables.chain_of(c) or c for c in talent.chains}
+    intents = _intents(talent, tables)
+    return {"tie": tie if county else 0.0,
+            "same_chain": 1.0 if chain and chain in mine else 0.0,
+            "intent_fit": 1.0 if any(i in PROJECT_INTENTS for i in intents) else 0.0,
+            "linked": 1.0 if talent.id in project.talent_ids else 0.0}
+
+
+def project_texts(project: Project, talent: Talent, values: Mapping[str, float],
+                  tables: MatchingTables) -> list[tuple[str, str]]:
+    """(signal, Chinese text) for each signal of a project that is present.
+
+    Args:
+        project: the project.
+        talent: the talent.
+        values: from :func:`project_signals`.
+        tables: the matching tables.
+
+    Returns:
+        Texts in display order.
+    """
+    out = []
+    if values["tie"] >= 1.0:
+        out.append(("tie", f"项目位于{project.county}（{talent.hometown_county}籍）"))
+    elif values["tie"] > 0:
+        out.append(("tie", f"项目在{tables.city(project.city) or project.city}，"
+                           f"{talent.hometown_county}籍"))
+    if values["same_chain"] > 0:
+        out.append(("same_chain", f"同属{tables.chain_of(project.chain) or project.chain}产业链"))
+    if values["intent_fit"] > 0:
+        intent = next(i for i in _intents(talent, tables) if i in PROJECT_INTENTS)
+        out.append(("intent_fit", f"有{intent}意向"))
+    if values["linked"] > 0:
+        out.append(("linked", "已列为该项目关联人才"))
+    return out

@@ -1,0 +1,190 @@
+"""The scorer: a weighted sum of pair features by default, or a learned ranker.
+
+Every scorer sees a matrix (one row per pair, one column per name of its ``feature_names``)
+and returns one score per row and one contribution per cell (:class:`Scorer`).
+
+**Features scored** (:data:`SCORER_FEATURES`): the nine pair features of
+:mod:`matching.features` (``dense``, ``lexical``, ``coverage``, ``same_chain``, ``kind_fit``,
+``tie``, ``availability``, ``seniority``, ``freshness``) plus three retrieval signals of
+the pair's hit (:func:`retrieval_signals`):
+
+=================  ============================================================================
+``retrieval``      the hybrid retrieval score over the best score of the need's pool (0..1)
+``dense_profile``  raw cosine of the need and the talent's profile, clipped to [0, 1]
+``dense_items``    raw aggregated cosine of the need and the talent's achievements, clipped
+=================  ============================================================================
+
+**Default fused weights** (:data:`DEFAULT_WEIGHTS`, overridable from settings; the score is
+``Σ weight · value`` and each contribution is ``weight · value``, so contributions add up to
+the score exactly):
+
+=================  ======  =====================================================================
+feature            weight  why
+=================  ======  =====================================================================
+``retrieval``      0.30    the fused retrieval evidence (dense + BM25) is the strongest signal
+``dense``          0.20    semantic similarity of the texts
+``lexical``        0.10    BM25 over the pool's best
+``coverage``       0.10    share of the need's required terms in the profile / achievements
+``same_chain``     0.10    same industry chain as the need
+``kind_fit``       0.04    need kind ↔ talent category table
+``tie``            0.06    the 归根 tie (hometown county / city)
+``availability``   0.05    full time, or enough months a year on site
+``seniority``      0.03    title / level where the need asks for them (constant otherwise)
+``freshness``      0.02    recently updated profile
+``dense_profile``  0.00    used by the learned ranker only
+``dense_items``    0.00    used by the learned ranker only
+=================  ======  =====================================================================
+
+The weights were chosen on the *training* needs of the simulated-reviewer split
+(``python -m evaluation.simulate_reviewer``; test needs never seen): topic evidence
+(retrieval, dense, lexical, coverage, chain) weighs 0.80, programme fit (kind, tie,
+availability) 0.15, seniority and freshness 0.05. The 归根 signals (tie, availability,
+kind fit) carry no topic information on the sample, so their weight is kept small: a
+programme should tune them on its own review decisions, which is what the learned ranker
+(:mod:`matching.ranker`) does once enough decisions exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from matching.features import FEATURE_NAMES, HitLike, PairFeatures
+
+EXTRA_FEATURES = ("retrieval", "dense_profile", "dense_items")
+SCORER_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *EXTRA_FEATURES)
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "retrieval": 0.30, "dense": 0.20, "lexical": 0.10, "coverage": 0.10, "same_chain": 0.10,
+    "kind_fit": 0.04, "tie": 0.06, "availability": 0.05, "seniority": 0.03, "freshness": 0.02,
+    "dense_profile": 0.0, "dense_items": 0.0,
+}
+"""Default fusion weights (sum 1); see the module doc."""
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Scores a feature matrix: rows are pairs, columns follow ``feature_names``."""
+
+    name: str
+    feature_names: tuple[str, ...]
+
+    def score(self, features_matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores (n,), contributions (n, f))`` for a ``(n, f)`` matrix."""
+        ...
+
+
+class HitWithScore(HitLike, Protocol):
+    """A hit with its retrieval score (``embeddings.hybrid.Hit``)."""
+
+    score: float
+
+
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))
+
+
+def retrieval_signals(hit: HitLike | None, pool_max: float) -> dict[str, float]:
+    """The retrieval features of one hit (see the module doc).
+
+    Args:
+        hit: the hit (None: every signal is 0).
+        pool_max: the best retrieval score of the need's pool.
+
+    Returns:
+        ``{"retrieval", "dense_profile", "dense_items"}`` values in [0, 1].
+    """
+    if hit is None:
+        return dict.fromkeys(EXTRA_FEATURES, 0.0)
+    score = float(getattr(hit, "score", 0.0))
+    raw = hit.raw
+    profile = float(raw.get("dense_profile", 0.0))
+    return {
+        "retrieval": _clip(score / pool_max) if pool_max > 0 else 0.0,
+        "dense_profile": _clip(profile),
+        "dense_items": _clip(float(raw.get("dense_items", profile))),
+    }
+
+
+def pool_max(hits: Sequence[HitLike]) -> float:
+    """The best retrieval score among a need's hits (0 when there are none).
+
+    Args:
+        hits: the need's hits.
+
+    Returns:
+        The maximum ``score``.
+    """
+    return max((float(getattr(h, "score", 0.0)) for h in hits), default=0.0)
+
+
+def feature_row(features: PairFeatures, hit: HitLike | None, best: float) -> dict[str, float]:
+    """All scored features of one pair.
+
+    Args:
+        features: the pair features.
+        hit: the pair's retrieval hit.
+        best: the pool's best retrieval score (:func:`pool_max`).
+
+    Returns:
+        Value by name, for every name of :data:`SCORER_FEATURES`.
+    """
+    return {**features.as_dict(), **retrieval_signals(hit, best)}
+
+
+def to_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.ndarray:
+    """Stack feature dicts into a matrix (a missing name reads 0).
+
+    Args:
+        rows: one dict per pair.
+        names: the column order.
+
+    Returns:
+        ``(len(rows), len(names))`` float64.
+    """
+    out = np.zeros((len(rows), len(names)), dtype=np.float64)
+    for i, row in enumerate(rows):
+        out[i] = [float(row.get(n, 0.0)) for n in names]
+    return out
+
+
+class FusedScorer:
+    """``score = Σ weight · value``; each contribution is ``weight · value``.
+
+    Args:
+        weights: weight per feature (default :data:`DEFAULT_WEIGHTS`; missing names weigh 0).
+
+    Raises:
+        ValueError: a weight names no known feature.
+    """
+
+    name = "fused"
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = sorted(set(weights) - set(SCORER_FEATURES))
+        if unknown:
+            raise ValueError(f"未知的特征权重 (unknown feature weights) {unknown}; "
+                             f"features: {list(SCORER_FEATURES)}")
+        self.feature_names = SCORER_FEATURES
+        self.weights = {n: float(weights.get(n, 0.0)) for n in SCORER_FEATURES}
+        self._w = np.array([self.weights[n] for n in SCORER_FEATURES], dtype=np.float64)
+
+    def score(self, features_matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted sums and contributions.
+
+        Args:
+            features_matrix: ``(n, f)`` values in :data:`SCORER_FEATURES` order.
+
+        Returns:
+            ``(scores, contributions)`` with ``scores == contributions.sum(axis=1)``.
+        """
+        x = np.asarray(features_matrix, dtype=np.float64).reshape(-1, len(self._w))
+        contributions = x * self._w
+        return contributions.sum(axis=1), contributions
+
+    def info(self) -> dict[str, object]:
+        """What this scorer is, for ``talentmatch ranker info``."""
+        return {"scorer": self.name, "weights": dict(self.weights)}
