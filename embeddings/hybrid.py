@@ -73,6 +73,8 @@ class Corpus:
 
     ``profile_vectors`` (n × dim), ``item_vectors`` (all items, grouped by document in
     order) and ``token_lists`` (one BM25 token list per document) may be supplied by a cache;
+    ``lexical`` may be a prebuilt :class:`LexicalIndex` over the same ids (then
+    ``token_lists`` is not needed);
     whatever is missing is computed.
     """
 
@@ -82,6 +84,7 @@ class Corpus:
     profile_vectors: np.ndarray | None = None
     item_vectors: np.ndarray | None = None
     token_lists: list[list[str]] | None = None
+    lexical: LexicalIndex | None = None
 
 
 @dataclass
@@ -148,6 +151,11 @@ class HybridRetriever:
             rescore_factor=cfg.ann_rescore_factor,
         )
         self._summary.add(self.ids, summary.astype(np.float32))
+        if corpus.lexical is not None:
+            if corpus.lexical.ids != self.ids:
+                raise ValueError("the prebuilt lexical index has other ids than the corpus")
+            self._lexical = corpus.lexical
+            return
         tokens = corpus.token_lists
         if tokens is None:
             tokens = [self._doc_tokens(p, d) for p, d in zip(corpus.profiles, items, strict=True)]

@@ -219,11 +219,13 @@ class LexicalIndex:
                 fh.write(json.dumps({"id": doc_id, "tokens": toks}, ensure_ascii=False) + "\n")
 
     @classmethod
-    def load(cls, folder: str | Path) -> LexicalIndex:
+    def load(cls, folder: str | Path, with_tokens: bool = True) -> LexicalIndex:
         """Read an index written by :meth:`save`.
 
         Args:
             folder: the folder.
+            with_tokens: also keep the token lists (needed only by ``add``/``remove``;
+                a search-only index saves their memory).
 
         Returns:
             The index, ready to search.
@@ -236,7 +238,8 @@ class LexicalIndex:
         with (path / DOCS_FILE).open(encoding="utf-8") as fh:
             docs = [json.loads(line) for line in fh if line.strip()]
         index.ids = [d["id"] for d in docs]
-        index.tokens = [d["tokens"] for d in docs]
+        index.tokens = [d["tokens"] for d in docs] if with_tokens else []
+        del docs
         index._row = {d: i for i, d in enumerate(index.ids)}
         index._bm25 = bm25s.BM25(k1=index.k1, b=index.b, method=index.method)
         if index.ids:

@@ -15,8 +15,10 @@ from data.records import (
     PUBLIC_MODELS,
     Challenge,
     Contact,
+    Decision,
     DecisionAction,
     Need,
+    Suggestion,
     SuggestionStatus,
     Talent,
 )
@@ -329,3 +331,32 @@ class TestSQLite:
     def test_unsupported_url(self) -> None:
         with pytest.raises(ValueError, match="sqlite:///path"):
             Store.open("mysql://u@h/db")
+
+
+class TestRuns:
+    """Runs as records: parameters, result, and no duplicate open suggestions."""
+
+    def _suggestion(self, sid: str, need: str, talent: str, run: str) -> Suggestion:
+        return Suggestion(id=sid, need_id=need, talent_id=talent, score=0.5, run_id=run,
+                          work_group="tech_return")
+
+    def test_run_round_trip_and_no_duplicate_open_suggestions(self, store: Store) -> None:
+        first = store.add_run(
+            {"id": "R1", "kind": "pairing", "started_by": "tester", "params": {"max_load": 3},
+             "solver": "flow", "objective": 1.5, "duration_s": 0.1, "partial": True,
+             "result": {"messages": ["需求 N1 缺少候选"]}},
+            [self._suggestion("S1", "N1", "T1", "R1"), self._suggestion("S2", "N1", "T2", "R1")])
+        assert first == {"added": 2, "kept_open": []}
+        run = store.get_run("R1")
+        assert run is not None and run["partial"] is True and run["solver"] == "flow"
+        assert run["params"] == {"max_load": 3}
+        assert run["result"]["messages"] == ["需求 N1 缺少候选"]
+        store.decide("S2", 1, Decision(id="D1", suggestion_id="S2", actor="a", action="reject",
+                                       reason="不合适", at=dt.datetime.now(dt.UTC)))
+        second = store.add_run(
+            {"id": "R2", "kind": "pairing", "params": {}, "solver": "flow"},
+            [self._suggestion("S3", "N1", "T1", "R2"), self._suggestion("S4", "N1", "T2", "R2")])
+        assert second == {"added": 1, "kept_open": ["S1"]}
+        assert {s.id for s in store.suggestions(need_id="N1")} == {"S1", "S2", "S4"}
+        assert {r["id"] for r in store.runs("pairing")} == {"R1", "R2"}
+        assert store.revision == "0002"

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from data.records import Contact, Decision, Record, Suggestion
 from data.store import migrate as migrations
 from data.store import repository, reviews, rows
+from data.store import runs as run_rows
 from data.store.engine import WRITE_OPTION, create_store_engine
 from data.store.errors import ConstraintError
 from data.store.repository import UpsertResult
@@ -331,3 +332,28 @@ class Store:
         """
         with self._read() as conn:
             return reviews.list_decisions(conn, suggestion_id)
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def add_run(self, run: Mapping[str, Any], suggestions: Sequence[Suggestion]) -> dict[str, Any]:
+        """Record a run and its suggestions in one transaction (open pairs not duplicated).
+
+        Args:
+            run: id, kind, started_by, params, solver, objective, duration_s, partial, result.
+            suggestions: the run's suggestions (status ``proposed``).
+
+        Returns:
+            ``{"added": n, "kept_open": [ids of suggestions already open]}``.
+        """
+        with self._write() as conn:
+            return run_rows.add_run(conn, run, suggestions)
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run ``run_id`` (params, solver, objective, duration, result), or None."""
+        with self._read() as conn:
+            return run_rows.get_run(conn, run_id)
+
+    def runs(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Runs, newest first, optionally of one kind."""
+        with self._read() as conn:
+            return run_rows.list_runs(conn, kind)

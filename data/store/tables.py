@@ -109,6 +109,8 @@ runs = sa.Table(
     sa.Column("objective", sa.Float(), nullable=True),
     sa.Column("duration_s", sa.Float(), nullable=True),
     sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("result", sa.JSON(), nullable=True),
+    sa.Column("partial", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 events = sa.Table(
