@@ -74,7 +74,9 @@ class Corpus:
     ``profile_vectors`` (n × dim), ``item_vectors`` (all items, grouped by document in
     order) and ``token_lists`` (one BM25 token list per document) may be supplied by a cache;
     ``lexical`` may be a prebuilt :class:`LexicalIndex` over the same ids (then
-    ``token_lists`` is not needed);
+    ``token_lists`` is not needed); ``summary_vectors`` may be the precomputed output of
+    :func:`summary_vectors` (then the item vectors are read only for candidates, so they
+    can stay memory-mapped);
     whatever is missing is computed.
     """
 
@@ -85,6 +87,7 @@ class Corpus:
     item_vectors: np.ndarray | None = None
     token_lists: list[list[str]] | None = None
     lexical: LexicalIndex | None = None
+    summary_vectors: np.ndarray | None = None
 
 
 @dataclass
@@ -100,6 +103,24 @@ class Hit:
     contributions: dict[str, float]
     raw: dict[str, float] = field(default_factory=dict)
     ranks: dict[str, int] = field(default_factory=dict)
+
+
+def summary_vectors(profile: np.ndarray, cents: np.ndarray, counts: np.ndarray,
+                    profile_weight: float) -> np.ndarray:
+    """The dense candidate vector per document: profile and item centroid, weighted.
+
+    Args:
+        profile: ``(n, dim)`` profile vectors.
+        cents: ``(n, dim)`` item centroids (see :func:`embeddings.aggregate.centroids`).
+        counts: items per document.
+        profile_weight: the profile's share where a document has items.
+
+    Returns:
+        ``(n, dim)`` float32; documents without items keep their profile vector.
+    """
+    w = profile_weight if int(np.sum(counts)) > 0 else 1.0
+    out = np.where((np.asarray(counts) > 0)[:, None], w * profile + (1 - w) * cents, profile)
+    return np.asarray(out, dtype=np.float32)
 
 
 class HybridRetriever:
@@ -138,13 +159,15 @@ class HybridRetriever:
         flat = [t for doc in items for t in doc]
         self._items = self._vectors(corpus.item_vectors, flat, self._profile.shape[1])
         self.has_items = bool(self._counts.sum() > 0)
-        cents = centroids(self._items, self._offsets)
-        w = cfg.profile_weight if self.has_items else 1.0
-        summary = np.where((self._counts > 0)[:, None], w * self._profile + (1 - w) * cents,
-                           self._profile)
-        # the centroids are kept only when they are the item signal (memory: n × dim)
-        self._centroids = cents if cfg.item_aggregation == "centroid" else np.zeros((0, 0))
-        del cents
+        if corpus.summary_vectors is not None and cfg.item_aggregation != "centroid":
+            summary = np.asarray(corpus.summary_vectors, dtype=np.float32)
+            self._centroids = np.zeros((0, 0), dtype=np.float32)
+        else:
+            cents = centroids(self._items, self._offsets)
+            summary = summary_vectors(self._profile, cents, self._counts, cfg.profile_weight)
+            # the centroids are kept only when they are the item signal (memory: n × dim)
+            self._centroids = cents if cfg.item_aggregation == "centroid" else np.zeros((0, 0))
+            del cents
         self._summary = DenseIndex(
             self._profile.shape[1], ann_threshold=cfg.ann_threshold, hnsw_m=cfg.hnsw_m,
             ef_construction=cfg.hnsw_ef_construction, ef_search=cfg.hnsw_ef_search,
@@ -160,7 +183,7 @@ class HybridRetriever:
         if tokens is None:
             tokens = [self._doc_tokens(p, d) for p, d in zip(corpus.profiles, items, strict=True)]
         self._lexical = LexicalIndex(cfg.bm25_k1, cfg.bm25_b, cfg.bm25_method)
-        self._lexical.build(tokens, self.ids)
+        self._lexical.build(tokens, self.ids, keep_tokens=False)
 
     def _vectors(self, given: np.ndarray | None, texts: list[str], dim: int = 0) -> np.ndarray:
         if given is not None:

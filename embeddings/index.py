@@ -4,9 +4,15 @@ Built from plain documents (id, profile text, item texts), saved as one version 
 :class:`~embeddings.persist.VersionedFolder`, loaded into two
 :class:`~embeddings.hybrid.HybridRetriever` objects. Per direction a version holds::
 
-    <direction>/docs.jsonl     # id, content hash, item count and BM25 tokens, sorted by id
+    <direction>/docs.jsonl     # id, content hash, item count and BM25 tokens (one string,
+                               # space-separated), sorted by id
     <direction>/profile.npy    # one vector per document (float32, L2-normalised)
     <direction>/items.npy      # the item vectors, grouped by document in docs order
+    <direction>/summary.npy    # the dense candidate vector per document (profile + items)
+
+Loading memory-maps the profile and item vectors (only candidates' rows are read per query)
+and keeps no token lists once BM25 is built, so a served index holds little beyond the
+summary vectors and the BM25 matrix in memory.
 
 A rebuild reuses the vectors and tokens of every document whose content hash is unchanged
 since the serving version (and the embedding cache covers texts seen in any earlier build),
@@ -26,8 +32,16 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.aggregate import centroids
 from embeddings.config import RetrievalConfig
-from embeddings.hybrid import Corpus, Encoder, Hit, HybridRetriever, TokenizerLike
+from embeddings.hybrid import (
+    Corpus,
+    Encoder,
+    Hit,
+    HybridRetriever,
+    TokenizerLike,
+    summary_vectors,
+)
 from embeddings.persist import VersionedFolder
 
 DIRECTIONS = ("talents", "needs")
@@ -58,7 +72,7 @@ class DirectionData:
     ids: list[str]
     hashes: list[str]
     counts: np.ndarray
-    tokens: list[list[str]]
+    tokens: list[str]  # one space-separated token string per document
     profile: np.ndarray
     items: np.ndarray
 
@@ -66,8 +80,12 @@ class DirectionData:
         """Start of each document's items in ``items`` (length n + 1)."""
         return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
 
-    def save(self, folder: Path) -> None:
-        """Write the arrays into ``folder``."""
+    def token_lists(self) -> list[list[str]]:
+        """The BM25 token list of each document."""
+        return [t.split(" ") if t else [] for t in self.tokens]
+
+    def save(self, folder: Path, profile_weight: float) -> None:
+        """Write the arrays into ``folder`` (with the summary vectors for ``profile_weight``)."""
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "docs.jsonl").open("w", encoding="utf-8") as fh:
             for doc_id, h, c, toks in zip(self.ids, self.hashes, self.counts.tolist(),
@@ -76,6 +94,9 @@ class DirectionData:
                                     ensure_ascii=False) + "\n")
         np.save(folder / "profile.npy", self.profile)
         np.save(folder / "items.npy", self.items)
+        cents = centroids(np.asarray(self.items), self.offsets())
+        np.save(folder / "summary.npy",
+                summary_vectors(np.asarray(self.profile), cents, self.counts, profile_weight))
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> DirectionData:
@@ -205,7 +226,7 @@ class IndexBuilder:
         profile = np.zeros((len(docs), dim), dtype=np.float32)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         items = np.zeros((int(offsets[-1]), dim), dtype=np.float32)
-        tokens: list[list[str]] = [[] for _ in docs]
+        tokens: list[str] = ["" for _ in docs]
         if previous is not None:
             _copy_reused(previous, reuse, profile, items, offsets, tokens)
         self._encode_new([docs[i] for i in todo], todo, profile, items, offsets, tokens,
@@ -214,7 +235,7 @@ class IndexBuilder:
                              profile, items)
 
     def _encode_new(self, docs: list[Doc], rows: list[int], profile: np.ndarray,
-                    items: np.ndarray, offsets: np.ndarray, tokens: list[list[str]],
+                    items: np.ndarray, offsets: np.ndarray, tokens: list[str],
                     progress: bool) -> None:
         if not docs:
             return
@@ -231,7 +252,7 @@ class IndexBuilder:
             toks = self.tokenizer.tokenize(d.profile)
             for t in d.items:
                 toks.extend(self.tokenizer.tokenize(t))
-            tokens[row] = toks
+            tokens[row] = " ".join(tok.replace(" ", "_") for tok in toks if tok)
 
     def _write(self, data: dict[str, DirectionData], extra: dict[str, Any]) -> dict[str, Any]:
         manifest = {
@@ -246,7 +267,7 @@ class IndexBuilder:
         }
         with self.folder.build(manifest) as work:
             for direction in DIRECTIONS:
-                data[direction].save(work / direction)
+                data[direction].save(work / direction, self.config.profile_weight)
         self.folder.prune(keep=2)
         return self.folder.manifest()
 
@@ -263,11 +284,15 @@ class IndexBuilder:
         config = RetrievalConfig(**manifest.get("config", {}))
         index = SearchIndex(manifest)
         for direction in DIRECTIONS:
-            d = DirectionData.load(cur / direction)
+            d = DirectionData.load(cur / direction, mmap=True)
             retriever = HybridRetriever(self.encoder, self.tokenizer, config)
             items = [[""] * int(c) for c in d.counts]
+            summary = np.load(cur / direction / "summary.npy")
+            tokens = d.token_lists()
+            d.tokens = []
             retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,
-                                   d.tokens))
+                                   tokens, summary_vectors=summary))
+            del tokens
             index.retrievers[direction] = retriever
         return index
 
@@ -279,7 +304,7 @@ def _reusable(doc: Doc, prev_rows: dict[str, int], prev_hashes: list[str]) -> in
 
 
 def _copy_reused(previous: DirectionData, reuse: list[int | None], profile: np.ndarray,
-                 items: np.ndarray, offsets: np.ndarray, tokens: list[list[str]]) -> None:
+                 items: np.ndarray, offsets: np.ndarray, tokens: list[str]) -> None:
     rows = [i for i, r in enumerate(reuse) if r is not None]
     if not rows:
         return

@@ -54,12 +54,15 @@ class LexicalIndex:
         return len(self.ids)
 
     # -- building ---------------------------------------------------------------------------
-    def build(self, token_lists: Sequence[Sequence[str]], ids: Sequence[str] | None = None) -> None:
+    def build(self, token_lists: Sequence[Sequence[str]], ids: Sequence[str] | None = None,
+              keep_tokens: bool = True) -> None:
         """Index documents given as token lists (replaces the current content).
 
         Args:
             token_lists: one token list per document.
             ids: document ids (default: ``"0"``, ``"1"``, …).
+            keep_tokens: keep the token lists, which ``add``/``remove``/``save`` need; a
+                search-only index drops them to save memory.
         """
         ids = [str(i) for i in range(len(token_lists))] if ids is None else [str(i) for i in ids]
         if len(ids) != len(token_lists):
@@ -67,8 +70,10 @@ class LexicalIndex:
         if len(set(ids)) != len(ids):
             raise ValueError("duplicate document ids")
         self.ids = list(ids)
-        self.tokens = [list(t) for t in token_lists]
+        self.tokens = [list(t) for t in token_lists] if keep_tokens else list(token_lists)
         self._reindex()
+        if not keep_tokens:
+            self.tokens = []
 
     def _reindex(self) -> None:
         import bm25s

@@ -50,6 +50,8 @@ INTENT_KINDS: dict[str, tuple[str, ...]] = {
     "投资": ("funding", "project"), "项目合作": ("project", "tech"),
     "全职": ("talent", "tech"), "柔性": ("talent", "tech"), "咨询": ("tech",),
 }
+RERANK_DEPTH = 20
+RANKER_OFFSET = 1.0
 PROJECT_WEIGHTS = {"tie": 0.35, "same_chain": 0.25, "intent_fit": 0.25, "linked": 0.15}
 PROJECT_INTENTS = ("投资", "项目合作")
 PROJECT_STATUS_ZH = {"signed": "已签约", "negotiating": "在谈", "intended": "意向"}
@@ -136,14 +138,19 @@ class Matcher:
     Args:
         tables: the matching tables.
         weights: fused weights (default :data:`matching.scorer.DEFAULT_WEIGHTS`).
-        ranker: a trained ranker; when given it replaces the fused weights.
+        ranker: a trained ranker; when given it re-ranks the fused top ``rerank_depth``.
         now: reference time for freshness (default: now).
+        rerank_depth: how many of the fused ranking's head the ranker re-orders.
     """
 
     def __init__(self, tables: MatchingTables, weights: Mapping[str, float] | None = None,
-                 ranker: RankerModel | Scorer | None = None, now: datetime | None = None) -> None:
+                 ranker: RankerModel | Scorer | None = None, now: datetime | None = None,
+                 rerank_depth: int = RERANK_DEPTH) -> None:
         self.tables = tables
-        self.scorer: Scorer = ranker if ranker is not None else FusedScorer(weights)
+        self.fused = FusedScorer(weights)
+        self.ranker = ranker
+        self.scorer: Scorer = ranker if ranker is not None else self.fused
+        self.rerank_depth = rerank_depth
         self.now = now
 
     # -- talents for a need -----------------------------------------------------------------
@@ -197,7 +204,7 @@ class Matcher:
                 continue
             flags = list(rules.soft) if rules is not None else []
             final = penalise(float(score), rules) if rules is not None else float(score)
-            named = dict(zip(self.scorer.feature_names, map(float, contrib), strict=True))
+            named = dict(zip(self.fused.feature_names, map(float, contrib), strict=True))
             exp = explain(cand.features, named, flags)
             matches.append(Match(cand.talent_id, final, dict(cand.values), named, exp.text_zh,
                                  exp.parts, flags, 0, need.id, float(score),
@@ -211,16 +218,34 @@ class Matcher:
     def score_candidates(self, candidates: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
         """Scores and contributions of candidates (no rules).
 
+        Fused weights score every candidate. With a ranker, the fused ranking's first
+        ``rerank_depth`` candidates are re-scored by it: their score becomes
+        ``RANKER_OFFSET + sigmoid(logit)`` (so they stay above the fused tail, whose scores
+        are at most 1) and their contributions are the ranker's ``coef · standardised value``.
+        Review decisions only ever see the head of the lists, so the ranker is never asked to
+        extrapolate to deep candidates it has not learned about.
+
         Args:
             candidates: from :meth:`candidates`.
 
         Returns:
             ``(scores (n,), contributions (n, f))`` in the scorer's feature order.
         """
-        names = self.scorer.feature_names
+        names = self.fused.feature_names
         if not candidates:
             return np.zeros(0), np.zeros((0, len(names)))
-        return self.scorer.score(to_matrix([c.values for c in candidates], names))
+        scores, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
+        if self.ranker is None:
+            return scores, contribs
+        head = np.lexsort((np.arange(len(scores)), -scores))[: self.rerank_depth]
+        logits, learned = self.ranker.score(
+            to_matrix([candidates[i].values for i in head], self.ranker.feature_names))
+        scores, contribs = scores.copy(), contribs.copy()
+        scores[head] = RANKER_OFFSET + 1.0 / (1.0 + np.exp(-logits))
+        cols = [names.index(n) for n in self.ranker.feature_names]
+        contribs[np.ix_(head, range(len(names)))] = 0.0
+        contribs[np.ix_(head, cols)] = learned
+        return scores, contribs
 
     def match_need(self, need: Need, hits: Sequence[HitLike], talents: Mapping[str, Talent],
                    enterprise: Enterprise | None = None, k: int | None = None) -> MatchResult:

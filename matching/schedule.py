@@ -26,7 +26,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_MEETING_CAP = 4
@@ -110,13 +110,15 @@ class Schedule:
 
 
 def schedule_meetings(meetings: Iterable[Meeting], slots: Sequence[str], *,
-                      meeting_cap: int = DEFAULT_MEETING_CAP) -> Schedule:
+                      meeting_cap: int = DEFAULT_MEETING_CAP,
+                      caps: Mapping[str, int] | None = None) -> Schedule:
     """Place meetings into time slots without double-booking anyone.
 
     Args:
         meetings: the meetings wanted (any order; ``priority`` decides who is admitted).
         slots: the event's time slots, in order (labels such as ``"09:00-09:20"``).
         meeting_cap: the most meetings one talent may have.
+        caps: per-talent overrides of ``meeting_cap``.
 
     Returns:
         The schedule: placed meetings and unplaced ones with reasons.
@@ -129,7 +131,7 @@ def schedule_meetings(meetings: Iterable[Meeting], slots: Sequence[str], *,
     slot_list = list(slots)
     if len(set(slot_list)) != len(slot_list):
         raise ValueError("时段（time_slots）有重复的标签")
-    admitted, unplaced = _admit(list(meetings), len(slot_list), meeting_cap)
+    admitted, unplaced = _admit(list(meetings), len(slot_list), meeting_cap, caps or {})
     colours = _colour(admitted, len(slot_list))
     placed = [ScheduledMeeting(m, slot_list[c]) for m, c in zip(admitted, colours, strict=True)]
     rank = {slot: i for i, slot in enumerate(slot_list)}
@@ -140,7 +142,7 @@ def schedule_meetings(meetings: Iterable[Meeting], slots: Sequence[str], *,
     return schedule
 
 
-def _admit(meetings: list[Meeting], n_slots: int, meeting_cap: int
+def _admit(meetings: list[Meeting], n_slots: int, meeting_cap: int, caps: Mapping[str, int]
            ) -> tuple[list[Meeting], list[UnplacedMeeting]]:
     """Admit meetings by priority under the degree bounds that make colouring possible."""
     order = sorted(range(len(meetings)), key=lambda i: (-meetings[i].priority, i))
@@ -151,7 +153,8 @@ def _admit(meetings: list[Meeting], n_slots: int, meeting_cap: int
     unplaced: list[UnplacedMeeting] = []
     for i in order:
         m = meetings[i]
-        reason = _refusal(m, n_slots, meeting_cap, talent_deg, ent_deg, seen)
+        cap = caps.get(m.talent_id, meeting_cap)
+        reason = _refusal(m, n_slots, cap, talent_deg, ent_deg, seen)
         if reason:
             unplaced.append(UnplacedMeeting(m, reason))
             continue

@@ -85,10 +85,14 @@ def as_edges(edges: Iterable[Any]) -> list[CandidateEdge]:
             out.append(CandidateEdge(str(e[0]), str(e[1]), float(e[2]),
                                      str(e[3]) if len(e) > 3 and e[3] else ""))
         else:
-            get = e.get if isinstance(e, Mapping) else (lambda k, d=None, o=e: getattr(o, k, d))
-            out.append(CandidateEdge(str(get("need_id")), str(get("talent_id")),
-                                     float(get("score")), str(get("explanation", "") or "")))
+            out.append(CandidateEdge(str(_get(e, "need_id")), str(_get(e, "talent_id")),
+                                     float(_get(e, "score")), str(_get(e, "explanation") or "")))
     return out
+
+
+def _get(obj: Any, key: str) -> Any:
+    """A key of a mapping or an attribute of an object (None when absent)."""
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
 
 
 # -- the matrix core ------------------------------------------------------------------------
@@ -278,16 +282,16 @@ def _strong_rounds(g: _Greedy, order: list[int], gains: dict[int, float]) -> lis
         for f in short:
             if g.strong_count[f] >= r or g.load[f] >= p.enterprise_room[f]:
                 continue
-            t, ents, gain = _strong_pick(g, f, pool[f], len(order) < p.capacity)
-            if t is None:
+            pick, ents, gain = _strong_pick(g, f, pool[f], len(order) < p.capacity)
+            if pick is None:
                 continue
-            if t in g.assigned:
-                g.meet(t, f)
+            if pick in g.assigned:
+                g.meet(pick, f)
                 continue
-            g.add(t, ents)
-            order.append(t)
-            picked.append(t)
-            gains[t] = gain
+            g.add(pick, ents)
+            order.append(pick)
+            picked.append(pick)
+            gains[pick] = gain
     return picked
 
 
@@ -431,6 +435,7 @@ def build_event_shortlist(event: Any, edges: Iterable[Any], talents: Iterable[An
                           needs: Iterable[Any], enterprises: Iterable[Any], *,
                           capacity: int | None = None, m: int = DEFAULT_M,
                           meeting_cap: int = DEFAULT_MEETING_CAP,
+                          meeting_caps: Mapping[str, int] | None = None,
                           strong: float = DEFAULT_STRONG, decay: float = DEFAULT_DECAY,
                           chain_bonus: float = CHAIN_BONUS, county_bonus: float = COUNTY_BONUS,
                           ) -> tuple[Shortlist, Schedule]:
@@ -439,7 +444,7 @@ def build_event_shortlist(event: Any, edges: Iterable[Any], talents: Iterable[An
     Args:
         event: a :class:`data.records.Event`. Participating needs are ``event.need_ids`` when
             given, else the open needs of ``event.enterprise_ids``, else the open needs in the
-            theme chains. Participating enterprises are ``event.enterprise_ids`` plus those
+            theme chains (every open need when the event names none). Participating enterprises are ``event.enterprise_ids`` plus those
             of the participating needs.
         edges: candidate edges from ranking (see :func:`as_edges`).
         talents: :class:`data.records.Talent` records (edges to other talents are skipped).
@@ -448,6 +453,7 @@ def build_event_shortlist(event: Any, edges: Iterable[Any], talents: Iterable[An
         capacity: most talents (default ``event.capacity``).
         m: strong candidates wanted per enterprise.
         meeting_cap: most meetings per talent.
+        meeting_caps: per-talent overrides of ``meeting_cap``.
         strong: the strong-score threshold.
         decay: weight ratio of a need's successive candidates (0–1).
         chain_bonus: diversity bonus for an unrepresented chain.
@@ -460,16 +466,17 @@ def build_event_shortlist(event: Any, edges: Iterable[Any], talents: Iterable[An
         ValueError: a parameter is out of range.
     """
     cap = event.capacity if capacity is None else capacity
-    if m < 0 or meeting_cap < 0 or cap < 0 or not 0.0 <= decay <= 1.0:
+    caps = dict(meeting_caps or {})
+    if m < 0 or min([meeting_cap, cap, *caps.values()]) < 0 or not 0.0 <= decay <= 1.0:
         raise ValueError(f"参数超出范围：m={m}、meeting_cap={meeting_cap}、capacity={cap} 不能为"
                          f"负数，decay={decay} 须在 0 到 1 之间")
     scope = _Scope.of(event, list(needs), list(enterprises))
     talent_map = {t.id: t for t in talents}
     enc = _encode(scope, as_edges(edges), talent_map, SelectionProblemArgs(
-        cap, m, meeting_cap, strong, decay, chain_bonus, county_bonus))
+        cap, m, meeting_cap, strong, decay, chain_bonus, county_bonus), caps)
     shortlist = _decode(enc, select(enc.problem))
     schedule = schedule_meetings(shortlist.meetings, list(event.time_slots),
-                                 meeting_cap=meeting_cap)
+                                 meeting_cap=meeting_cap, caps=caps)
     shortlist.messages.extend(schedule.messages)
     return shortlist, schedule
 
@@ -542,7 +549,7 @@ class _Encoding:
 
 
 def _encode(scope: _Scope, edges: list[CandidateEdge], talents: Mapping[str, Any],
-            args: SelectionProblemArgs) -> _Encoding:
+            args: SelectionProblemArgs, caps: Mapping[str, int]) -> _Encoding:
     """Ids → indices; one edge per (need, talent), the best."""
     need_index = {n.id: i for i, n in enumerate(scope.needs)}
     ent_index = {e: i for i, e in enumerate(scope.enterprise_ids)}
@@ -570,7 +577,8 @@ def _encode(scope: _Scope, edges: list[CandidateEdge], talents: Mapping[str, Any
         edge_score=np.array([by_index[k].score for k in keys], dtype=np.float64),
         need_enterprise=np.array([ent_index.get(n.enterprise_id or "", -1)
                                   for n in scope.needs], dtype=np.int64),
-        talent_cap=np.full(len(talent_ids), args.meeting_cap, dtype=np.int64),
+        talent_cap=np.array([caps.get(t, args.meeting_cap) for t in talent_ids],
+                            dtype=np.int64),
         enterprise_room=np.full(len(scope.enterprise_ids), room, dtype=np.int64),
         chain_group=chains, county_group=counties, capacity=args.capacity, m=args.m,
         strong=args.strong, decay=args.decay, chain_bonus=args.chain_bonus,
@@ -711,7 +719,7 @@ def _uncovered(enc: _Encoding, sel: Selection, served: set[int]) -> list[Uncover
         elif not pool:
             reason = "没有候选人才（排序结果中无此需求的候选）"
         elif chosen and all(len(sel.meetings[t]) >= p.talent_cap[t] for t in chosen):
-            reason = f"入选的候选人才对接场次已满（每人至多 {enc.meeting_cap} 场）"
+            reason = f"入选的候选人才对接场次均已达上限（默认每人至多 {enc.meeting_cap} 场）"
         elif load[f] >= p.enterprise_room[f]:
             reason = f"企业对接时段已排满（{int(p.enterprise_room[f])} 个时段）"
         elif full:

@@ -119,3 +119,11 @@ def test_random_instances_never_double_book(rows: list[tuple[int, int, float]], 
         assert ((m.talent_id, m.enterprise_id) in pairs
                 or per_talent[m.talent_id] >= min(cap, n_slots)
                 or per_ent[m.enterprise_id] >= n_slots)
+
+
+def test_per_talent_caps_override_the_default() -> None:
+    meetings = [Meeting("t1", f"e{i}") for i in range(3)] + [Meeting("t2", f"e{i}")
+                                                             for i in range(3)]
+    schedule = schedule_meetings(meetings, SLOTS, meeting_cap=3, caps={"t1": 1})
+    per_talent = Counter(m.talent_id for m in schedule.meetings)
+    assert per_talent == {"t1": 1, "t2": 3}

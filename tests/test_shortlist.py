@@ -219,3 +219,15 @@ def test_random_selections_respect_every_limit(seed: int, n_talents: int, n_need
         assert all((t, f) in edges for f in ents)
         load.update(ents)
     assert all(load[f] <= room for f in load)
+
+
+def test_per_talent_meeting_cap_override() -> None:
+    ents = [f"E{i}" for i in range(4)]
+    needs = [_need(f"N{i}", e) for i, e in enumerate(ents)]
+    edges = [(n.id, "A", 0.9) for n in needs]
+    shortlist, schedule = build_event_shortlist(_event(enterprise_ids=ents), edges,
+                                                [_talent("A")], needs, _ents(*ents), m=1,
+                                                meeting_cap=4, meeting_caps={"A": 1})
+    assert shortlist.entries[0].enterprises == ["E0"]
+    assert len(schedule.meetings) == 1
+    assert all("上限" in u.reason for u in shortlist.uncovered)
