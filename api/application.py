@@ -160,3 +160,49 @@ class Application:
         folder = VersionedFolder(Path(self.settings.index_dir))
         return {**folder.manifest(), "versions": folder.list_versions(),
                 "index_dir": str(self.settings.index_dir)}
+
+    # -- ranking and workflows --------------------------------------------------------------
+    @property
+    def ranker_dir(self) -> Path:
+        """Where trained ranker versions live (beside the index)."""
+        return Path(self.settings.index_dir) / "ranker"
+
+    def decision_examples(self) -> list[tuple[dict[str, float], int]]:
+        """(features, label) of every approved (1) or rejected (0) suggestion."""
+        labels = {"approved": 1, "rejected": 0}
+        out = []
+        for status, label in labels.items():
+            for s in self.store.suggestions(status=status):
+                out.append((dict(s.features), label))
+        return out
+
+    def ranker(self) -> Any:
+        """The current trained ranker when enough decisions back it, else None (fused)."""
+        from matching.ranker import RankerModel, versions
+
+        if not versions(self.ranker_dir):
+            return None
+        return RankerModel.load(self.ranker_dir)
+
+    def ranker_train(self, min_decisions: int | None = None) -> dict[str, Any]:
+        """Train a new ranker version from review decisions (or say why not)."""
+        from matching.ranker import MIN_DECISIONS, scorer_info, train_ranker
+
+        minimum = MIN_DECISIONS if min_decisions is None else min_decisions
+        examples = self.decision_examples()
+        model = train_ranker(examples, min_decisions=minimum)
+        if model is not None:
+            model.save(self.ranker_dir)
+        return scorer_info(model if model is not None else self.ranker(), len(examples), minimum)
+
+    def ranker_info(self) -> dict[str, Any]:
+        """Which scorer is in use, and the current ranker version's metadata."""
+        from matching.ranker import scorer_info
+
+        return scorer_info(self.ranker(), len(self.decision_examples()))
+
+    def workflows(self) -> Any:
+        """The matching workflows (match, leads, pairing runs, event shortlists)."""
+        from api.workflows import Workflows
+
+        return Workflows(self)

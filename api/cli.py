@@ -231,5 +231,217 @@ def evaluate(
         _fail(str(exc))
 
 
+def _progress(label: str) -> Any:
+    """A progress wrapper for long per-need loops (shown on a terminal only)."""
+    from rich.progress import track
+
+    def wrap(items: Any) -> Any:
+        items = list(items)
+        if len(items) < 50 or not err.is_terminal:
+            return items
+        return track(items, description=label, console=err)
+
+    return wrap
+
+
+def _domain_errors() -> tuple[type[BaseException], ...]:
+    from api.workflows import NotFound
+    from embeddings.persist import IndexNotBuilt
+
+    return (NotFound, IndexNotBuilt, ValueError)
+
+
+match_app = typer.Typer(help="Ranked, explained matches in both directions.",
+                        no_args_is_help=True)
+app.add_typer(match_app, name="match")
+
+
+@match_app.command("need")
+def match_need(
+    need_id: Annotated[str, typer.Argument(help="need or challenge id")],
+    k: Annotated[int, typer.Option("-k", help="how many talents")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Talents for a need, with Chinese explanations (no contact data)."""
+    try:
+        result = _app().workflows().match_need(need_id, k=k)
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result)
+        return
+    need = result["need"]
+    table = Table(title=f"{need['id']} {need['title']}（{need['work_group']}，评分：{result['scorer']}）")
+    for col in ("#", "人才", "单位", "得分", "推荐理由"):
+        table.add_column(col, overflow="fold")
+    for m in result["matches"]:
+        reason = m["explanation"] + ("；" + "；".join(m["flags"]) if m["flags"] else "")
+        table.add_row(str(m["rank"]), f"{m['talent_id']} {m['name']}", m["organisation"] or "",
+                      f"{m['score']:.3f}", reason)
+    console.print(table)
+    for d in result["dropped"]:
+        console.print(f"[yellow]已排除[/] {d['talent_id']}：{'；'.join(d['reasons'])}")
+
+
+@match_app.command("talent")
+def match_talent(
+    talent_id: Annotated[str, typer.Argument(help="talent id")],
+    k: Annotated[int, typer.Option("-k", help="how many needs and projects")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Needs and 归根 projects for a talent: what would bring this person home."""
+    try:
+        result = _app().workflows().match_talent(talent_id, k=k)
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result)
+        return
+    t = result["talent"]
+    for key, label in (("needs", "企业需求"), ("projects", "归根项目")):
+        table = Table(title=f"{t['id']} {t['name']}：{label}")
+        for col in ("#", "编号", "名称", "得分", "理由"):
+            table.add_column(col, overflow="fold")
+        for o in result[key]:
+            table.add_row(str(o["rank"]), o["id"], o["title"], f"{o['score']:.3f}",
+                          o["explanation"])
+        console.print(table)
+
+
+pair_app = typer.Typer(help="Pairing runs (资智结对) under loads, demands and conflicts.",
+                       no_args_is_help=True)
+app.add_typer(pair_app, name="pair")
+
+
+@pair_app.command("run")
+def pair_run(
+    solver: Annotated[str, typer.Option(help="flow | fair | greedy")] = "flow",
+    max_load: Annotated[int, typer.Option(help="needs per expert at most")] = 3,
+    demand: Annotated[int, typer.Option(help="experts per need")] = 1,
+    min_score: Annotated[float, typer.Option(help="edges below this score are not used")] = 0.0,
+    k: Annotated[int, typer.Option("-k", help="candidate edges per need")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Propose expert–need pairs over every open need; stored as a run with suggestions."""
+    try:
+        result = _app().workflows().pair_run(solver=solver, max_load=max_load, demand=demand,
+                                             min_score=min_score, k=k,
+                                             progress=_progress("候选生成"))
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        keys = ("run_id", "solver", "objective", "partial", "messages", "pairs", "alternates")
+        _print_json({key: result[key] for key in keys})
+        return
+    console.print(f"结对运行 {result['run_id']}：求解器 {result['solver']}，目标值 "
+                  f"{result['objective']}，{len(result['pairs'])} 对，"
+                  f"{'部分结果' if result['partial'] else '全部满足'}；新增建议 "
+                  f"{result['stored']['added']} 条，沿用未决建议 {len(result['stored']['kept_open'])} 条")
+    for msg in result["messages"]:
+        console.print(f"[yellow]·[/] {msg}")
+
+
+@pair_app.command("show")
+def pair_show(
+    run_id: Annotated[str, typer.Argument(help="run id printed by `pair run`")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """A stored pairing run: parameters, objective, messages and its suggestions."""
+    try:
+        result = _app().workflows().pair_show(run_id)
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result)
+        return
+    table = Table(title=f"结对运行 {result['run_id']}（{result['solver']}，目标值 {result['objective']:.3f}）")
+    for col in ("需求", "人才", "得分", "工作小组", "状态", "理由"):
+        table.add_column(col, overflow="fold")
+    for p in result["pairs"]:
+        table.add_row(p["need_id"], p["talent_id"], f"{p['score']:.3f}", p["work_group"],
+                      p["status"], p["explanation"])
+    console.print(table)
+    for msg in result["messages"]:
+        console.print(f"[yellow]·[/] {msg}")
+
+
+ranker_app = typer.Typer(help="The learned ranker trained from review decisions.",
+                         no_args_is_help=True)
+app.add_typer(ranker_app, name="ranker")
+
+
+@ranker_app.command("train")
+def ranker_train(
+    min_decisions: Annotated[int | None, typer.Option(help="fewest decisions to train on")] = None,
+) -> None:
+    """Train a new ranker version from approved vs rejected suggestions (or say why not)."""
+    _print_json(_app().ranker_train(min_decisions))
+
+
+@ranker_app.command("info")
+def ranker_info() -> None:
+    """Which scorer is in use (fused weights or a ranker version) and why."""
+    _print_json(_app().ranker_info())
+
+
+event_app = typer.Typer(help="Matchmaking events (对接会): shortlists, schedules, exports.",
+                        no_args_is_help=True)
+app.add_typer(event_app, name="event")
+
+
+@event_app.command("shortlist")
+def event_shortlist(
+    event: Annotated[str, typer.Argument(help="an event JSON file, or `sample`")],
+    export: Annotated[str | None, typer.Option(help="xlsx | csv | html")] = None,
+    out: Annotated[Path | None, typer.Option(help="export file (default: var/<event>.<fmt>)")] = None,
+    m: Annotated[int, typer.Option(help="strong candidates per enterprise")] = 3,
+    meeting_cap: Annotated[int, typer.Option(help="meetings per talent")] = 4,
+    contacts: Annotated[bool, typer.Option("--contacts", help="unmasked contacts")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Choose talents for an event (e.g. 百名鹰才鹰商项目对接会) and schedule the meetings."""
+    from api.events import load_event
+
+    try:
+        ev = load_event(event)
+        if export and export not in ("xlsx", "csv", "html"):
+            raise ValueError(f"--export 只能是 xlsx、csv 或 html，收到「{export}」")
+        target = out or (Path("var") / f"{ev.id}.{export}" if export else None)
+        result = _app().workflows().event_shortlist(
+            ev, m=m, meeting_cap=meeting_cap, fmt=export, out=target,
+            include_contacts=contacts, progress=_progress("候选生成"))
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result)
+        return
+    console.print(f"{result['name']}：入选 {result['talents']} 人，安排会面 {result['meetings']} 场，"
+                  f"未能安排 {result['unplaced']} 场")
+    for msg in result["messages"]:
+        console.print(f"[yellow]·[/] {msg}")
+    if result["export"]:
+        console.print(f"已导出 → {result['export']}")
+
+
+bench_app = typer.Typer(help="Benchmarks printing JSON.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    talents: Annotated[int, typer.Option(help="sample talents")] = 114_000,
+    as_json: Annotated[bool, typer.Option("--json", help="compact JSON")] = False,
+) -> None:
+    """Index build, warm rebuild, incremental update, query latency and memory at scale."""
+    from evaluation.bench_retrieval import main as bench_main
+
+    bench_main(["--talents", str(talents), *(["--json"] if as_json else [])])
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

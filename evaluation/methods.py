@@ -407,6 +407,7 @@ METHODS: dict[str, MethodFactory] = {
     "bm25": _retriever_factory("bm25"),
     "dense": _retriever_factory("dense"),
     "hybrid": _retriever_factory("hybrid"),
+    "ranked": lambda **kw: __import__("evaluation.ranked", fromlist=["_"]).ranked_factory(**kw),
 }
 """Known method names and their factories; :func:`register_method` adds more."""
 

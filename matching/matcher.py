@@ -6,10 +6,12 @@
 reason drops the pair, soft reasons multiply its score by their factors and become 「⚠」
 flags), the scorer (fused weights, or the learned ranker when one is given), and the
 Chinese explanation (:func:`matching.explain.explain`, which states only positive
-contributions). Ranked best first; dropped pairs are returned with their reasons.
+contributions). Ranked best first; dropped pairs are returned with their reasons. A learned
+ranker, when given, re-orders only the head of the fused ranking
+(:meth:`Matcher.score_candidates`).
 
 **Needs and 归根 projects for a talent** (:meth:`Matcher.needs_for_talent`): what would
-bring this person home. Needs are scored like the forward direction and then raised by the
+bring this person home. Needs are scored with the fused weights and then raised by the
 talent's 归根 signals: the tie (hometown county = the need's / enterprise's county, or the
 city) weighs :data:`HOME_TIE_WEIGHT` more, and an intent that fits the need kind adds
 :data:`INTENT_WEIGHT` (:data:`INTENT_KINDS`: 投资 → 资金 / 项目合作 needs; 全职 / 柔性 →
@@ -303,8 +305,8 @@ class Matcher:
 
     def _need_opportunity(self, need: Need, talent: Talent, pf: PairFeatures,
                           values: dict[str, float], flags: list[Reason]) -> Opportunity:
-        scores, contribs = self.scorer.score(to_matrix([values], self.scorer.feature_names))
-        named = dict(zip(self.scorer.feature_names, map(float, contribs[0]), strict=True))
+        scores, contribs = self.fused.score(to_matrix([values], self.fused.feature_names))
+        named = dict(zip(self.fused.feature_names, map(float, contribs[0]), strict=True))
         named["tie"] = named.get("tie", 0.0) + HOME_TIE_WEIGHT * pf.tie
         fit = intent_fit(talent, str(need.kind), self.tables)
         named["intent_fit"] = INTENT_WEIGHT * fit

@@ -57,9 +57,9 @@ EXTRA_FEATURES = ("retrieval", "dense_profile", "dense_items")
 SCORER_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *EXTRA_FEATURES)
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "retrieval": 0.30, "dense": 0.20, "lexical": 0.10, "coverage": 0.10, "same_chain": 0.10,
-    "kind_fit": 0.04, "tie": 0.06, "availability": 0.05, "seniority": 0.03, "freshness": 0.02,
-    "dense_profile": 0.0, "dense_items": 0.0,
+    "dense": 0.32, "dense_profile": 0.32, "dense_items": 0.05, "same_chain": 0.12,
+    "lexical": 0.03, "coverage": 0.03, "tie": 0.04, "availability": 0.03, "kind_fit": 0.03,
+    "seniority": 0.02, "freshness": 0.01, "retrieval": 0.0,
 }
 """Default fusion weights (sum 1); see the module doc."""
 

@@ -360,3 +360,12 @@ class TestRuns:
         assert {s.id for s in store.suggestions(need_id="N1")} == {"S1", "S2", "S4"}
         assert {r["id"] for r in store.runs("pairing")} == {"R1", "R2"}
         assert store.revision == "0002"
+
+
+def test_get_many_reads_known_ids(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'm.db'}")
+    made = [make_talent(i) for i in range(3)]
+    store.upsert("talents", made)
+    got = store.get_many("talents", [made[0].id, made[2].id, "missing", made[0].id])
+    assert sorted(got) == sorted([made[0].id, made[2].id])
+    assert got[made[2].id].name == made[2].name

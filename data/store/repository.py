@@ -191,6 +191,17 @@ def get(conn: Connection, entity: str, id: str) -> Record | None:
     return None if data is None else rows.to_public(entity, data)
 
 
+def get_many(conn: Connection, entity: str, id_list: Sequence[str]) -> dict[str, Record]:
+    """Public records of ``entity`` by id (missing ids are absent from the result)."""
+    out: dict[str, Record] = {}
+    for chunk in chunks(list(dict.fromkeys(id_list)), 500):
+        query = sa.select(records.c.id, records.c.data).where(
+            records.c.entity == entity, records.c.id.in_(chunk))
+        for rid, data in conn.execute(query):
+            out[rid] = rows.to_public(entity, data)
+    return out
+
+
 def get_contact(conn: Connection, entity: str, id: str) -> Contact | None:
     """The contact of record ``id`` of ``entity``, or ``None`` when there is none."""
     query = sa.select(contacts).where(contacts.c.entity == entity, contacts.c.id == id)

@@ -171,6 +171,20 @@ class Store:
         with self._read() as conn:
             return repository.get(conn, entity, id)
 
+    def get_many(self, entity: str, ids: Sequence[str]) -> dict[str, Record]:
+        """Public records of ``entity`` by id, read in chunks (missing ids are left out).
+
+        Args:
+            entity: an entity name.
+            ids: stable ids.
+
+        Returns:
+            id → public record.
+        """
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.get_many(conn, entity, ids)
+
     def get_contact(self, entity: str, id: str) -> Contact | None:
         """The private contact of record ``id``, or ``None`` when it has none.
 

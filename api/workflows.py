@@ -1,0 +1,314 @@
+"""Matching workflows of the application: match, leads, pairing runs, event shortlists.
+
+Each method reads what it needs from the store and the serving index, calls the domain code
+in ``matching/`` and returns plain, JSON-ready dicts (the CLI prints them; the HTTP API will
+return them). Nothing here is an algorithm.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from data.records import Need, NeedStatus, Suggestion, WorkGroup
+
+if TYPE_CHECKING:
+    from api.application import Application
+
+RETRIEVE_K = 200
+"""Talents retrieved per need before the matcher re-ranks them."""
+
+
+class NotFound(LookupError):
+    """A record id that the store does not hold."""
+
+    def __init__(self, what: str, id: str) -> None:
+        super().__init__(f"找不到{what}「{id}」")
+
+
+@dataclass
+class Workflows:
+    """Matching workflows over one application (store, index, taxonomy, settings)."""
+
+    app: Application
+    _index: Any = field(default=None, init=False, repr=False)
+    _matcher: Any = field(default=None, init=False, repr=False)
+
+    # -- shared pieces ----------------------------------------------------------------------
+    @property
+    def index(self) -> Any:
+        """The serving search index (loaded once)."""
+        if self._index is None:
+            self._index = self.app.index_builder().load()
+        return self._index
+
+    @property
+    def matcher(self) -> Any:
+        """The matcher: fused weights, or the trained ranker when one is in use."""
+        if self._matcher is None:
+            from matching.matcher import Matcher
+            from matching.tables import MatchingTables
+
+            tables = MatchingTables.from_taxonomy(self.app.taxonomy)
+            self._matcher = Matcher(tables, ranker=self.app.ranker())
+        return self._matcher
+
+    def need(self, need_id: str) -> Need:
+        """A need or challenge by id."""
+        found = self.app.store.get("needs", need_id) or self.app.store.get("challenges", need_id)
+        if found is None:
+            raise NotFound("需求", need_id)
+        return found  # type: ignore[no-any-return]
+
+    def _ranked(self, need: Need, k: int) -> Any:
+        from embeddings.render import need_text
+
+        hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
+        talents = self.app.store.get_many("talents", [h.id for h in hits])
+        enterprise = (self.app.store.get("enterprises", need.enterprise_id)
+                      if need.enterprise_id else None)
+        return self.matcher.match_need(need, hits, talents, enterprise, k=k), talents
+
+    # -- match ------------------------------------------------------------------------------
+    def match_need(self, need_id: str, k: int = 20) -> dict[str, Any]:
+        """Talents for a need, ranked and explained (no contact data).
+
+        Args:
+            need_id: a need or challenge id.
+            k: how many matches.
+
+        Returns:
+            ``{"need": {...}, "scorer": …, "matches": [...], "dropped": [...]}``.
+        """
+        need = self.need(need_id)
+        result, talents = self._ranked(need, k)
+        return {
+            "need": {"id": need.id, "title": need.title, "kind": str(need.kind),
+                     "work_group": need.work_group.value, "chain": need.chain},
+            "scorer": result.scorer,
+            "matches": [_match_dict(m, talents.get(m.talent_id)) for m in result.matches],
+            "dropped": [{"talent_id": d.talent_id, "reasons": [r.text for r in d.reasons]}
+                        for d in result.dropped],
+        }
+
+    def match_talent(self, talent_id: str, k: int = 20) -> dict[str, Any]:
+        """Needs and 归根 projects for a talent, ranked and explained.
+
+        Args:
+            talent_id: a talent id.
+            k: how many of each.
+
+        Returns:
+            ``{"talent": {...}, "needs": [...], "projects": [...], "dropped": [...]}``.
+        """
+        from embeddings.render import talent_texts
+
+        talent = self.app.store.get("talents", talent_id)
+        if talent is None:
+            raise NotFound("人才", talent_id)
+        profile, items = talent_texts(talent)
+        hits = self.index.needs_for(profile, items, k=RETRIEVE_K)
+        needs: dict[str, Any] = {}
+        for entity in ("needs", "challenges"):
+            needs.update(self.app.store.get_many(entity, [h.id for h in hits]))
+        enterprises = self.app.store.get_many(
+            "enterprises", [n.enterprise_id for n in needs.values() if n.enterprise_id])
+        projects = list(self.app.store.iter("projects"))
+        found = self.matcher.needs_for_talent(talent, hits, needs, enterprises, projects, k=k)
+        return {
+            "talent": {"id": talent.id, "name": talent.name, "category": talent.category,
+                       "hometown_county": talent.hometown_county},
+            "needs": [_opportunity_dict(o) for o in found.needs],
+            "projects": [_opportunity_dict(o) for o in found.projects],
+            "dropped": [{"need_id": n, "reasons": [r.text for r in rs]}
+                        for n, rs in found.dropped],
+        }
+
+    # -- pairing ----------------------------------------------------------------------------
+    def open_needs(self) -> list[Need]:
+        """Every open need and challenge, in id order."""
+        out = [n for entity in ("needs", "challenges") for n in self.app.store.iter(entity)]
+        return [n for n in out if n.status == NeedStatus.open]
+
+    def candidate_edges(self, needs: Sequence[Need], k: int,
+                        progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+                        ) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, str]],
+                                   dict[tuple[str, str], Any]]:
+        """Top-k ranked edges per need, the hard-rule conflicts, and each edge's match."""
+        edges: list[tuple[str, str, float]] = []
+        conflicts: list[tuple[str, str, str]] = []
+        matches: dict[tuple[str, str], Any] = {}
+        for need in progress(needs):
+            result, _ = self._ranked(need, k)
+            for m in result.matches:
+                edges.append((need.id, m.talent_id, max(float(m.score), 0.0)))
+                matches[(need.id, m.talent_id)] = m
+            for d in result.dropped:
+                conflicts.append((need.id, d.talent_id, "；".join(r.text for r in d.reasons)))
+        return edges, conflicts, matches
+
+    def pair_run(self, *, solver: str = "flow", max_load: int = 3, demand: int = 1,
+                 min_score: float = 0.0, k: int = 20, started_by: str = "cli",
+                 progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> dict[str, Any]:
+        """A pairing run (资智结对) over every open need; stored with its suggestions.
+
+        Args:
+            solver: ``flow``, ``fair`` or ``greedy`` (anything else is an error).
+            max_load: needs one expert may be paired with.
+            demand: experts per need.
+            min_score: edges below it are not used.
+            k: candidate edges per need.
+            started_by: who started the run (audit).
+            progress: wraps the per-need loop (a progress bar on large runs).
+
+        Returns:
+            ``{"run_id", "solver", "objective", "partial", "messages", "pairs", "alternates", …}``.
+        """
+        from matching.assignment import PairingRequest, run_pairing
+        from matching.solvers import make_solver
+
+        make_solver(solver)  # an unknown name fails before any work
+        needs = self.open_needs()
+        t0 = time.perf_counter()
+        edges, conflicts, matches = self.candidate_edges(needs, k, progress)
+        request = PairingRequest(needs=[n.id for n in needs], edges=edges, min_score=min_score,
+                                 default_load=max_load, default_demand=demand,
+                                 conflicts=conflicts)
+        result = run_pairing(request, solver=solver)
+        run_id = f"R{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        by_need = {n.id: n for n in needs}
+        suggestions = [_suggestion(run_id, by_need[nid], tid, score, matches.get((nid, tid)), i)
+                       for i, (nid, tid, score) in enumerate(result.pairs)]
+        params = {"solver": solver, "max_load": max_load, "demand": demand,
+                  "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges)}
+        summary = {"messages": list(result.messages), "alternates": result.alternates,
+                   "min_need_score": result.min_need_score, "unmet": _plain(result.unmet),
+                   "wall_s": round(time.perf_counter() - t0, 3)}
+        stored = self.app.store.add_run(
+            {"id": run_id, "kind": "pairing", "started_by": started_by, "params": params,
+             "solver": solver, "objective": float(result.objective),
+             "duration_s": float(result.duration_s), "partial": bool(result.partial),
+             "result": summary}, suggestions)
+        return {"run_id": run_id, "solver": solver, "objective": round(float(result.objective), 4),
+                "partial": bool(result.partial), "messages": list(result.messages),
+                "pairs": [{"need_id": n, "talent_id": t, "score": round(float(s), 4)}
+                          for n, t, s in result.pairs],
+                "alternates": result.alternates, "stored": stored, "params": params}
+
+    def pair_show(self, run_id: str) -> dict[str, Any]:
+        """A stored run with its suggestions."""
+        run = self.app.store.get_run(run_id)
+        if run is None:
+            raise NotFound("结对运行", run_id)
+        pairs = [{"need_id": s.need_id, "talent_id": s.talent_id, "score": s.score,
+                  "status": str(s.status.value if hasattr(s.status, "value") else s.status),
+                  "work_group": str(s.work_group.value if hasattr(s.work_group, "value")
+                                    else s.work_group),
+                  "explanation": s.explanation}
+                 for s in self.app.store.suggestions(run_id=run_id)]
+        result = run.get("result") or {}
+        return {"run_id": run["id"], "solver": run["solver"], "objective": run["objective"],
+                "partial": run["partial"], "started_by": run["started_by"],
+                "created_at": str(run["created_at"]), "params": run["params"],
+                "duration_s": run["duration_s"], "messages": result.get("messages", []),
+                "alternates": result.get("alternates", {}), "pairs": pairs}
+
+    # -- events -----------------------------------------------------------------------------
+    def event_shortlist(self, event: Any, *, k: int = 20, m: int = 3, meeting_cap: int = 4,
+                        fmt: str | None = None, out: Path | None = None,
+                        include_contacts: bool = False,
+                        progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+                        ) -> dict[str, Any]:
+        """Shortlist and schedule for a matchmaking event, optionally exported.
+
+        Args:
+            event: an :class:`~data.records.Event`.
+            k: candidate edges per need.
+            m: strong candidates wanted per enterprise.
+            meeting_cap: meetings per talent.
+            fmt: ``xlsx``, ``csv`` or ``html`` to export (with ``out``).
+            out: the export file.
+            include_contacts: unmask contacts (the caller checks permission).
+            progress: wraps the per-need loop.
+
+        Returns:
+            The shortlist summary (entries, per-enterprise lists, messages, schedule size).
+        """
+        from data.io.event_export import export_shortlist
+        from matching.shortlist import build_event_shortlist
+
+        needs = [n for n in self.open_needs() if _in_event(n, event)]
+        edges, _, matches = self.candidate_edges(needs, k, progress)
+        triples = [(n, t, s, getattr(matches.get((n, t)), "explanation", ""))
+                   for n, t, s in edges]
+        talent_ids = list(dict.fromkeys(t for _, t, _ in edges))
+        talents = self.app.store.get_many("talents", talent_ids)
+        enterprises = self.app.store.get_many(
+            "enterprises", [n.enterprise_id for n in needs if n.enterprise_id])
+        shortlist, schedule = build_event_shortlist(
+            event, triples, talents, {n.id: n for n in needs}, enterprises, m=m,
+            meeting_cap=meeting_cap)
+        if fmt and out:
+            contacts = ({tid: self.app.store.get_contact("talents", tid) for tid in
+                         [e.talent_id for e in shortlist.entries]} if include_contacts else None)
+            export_shortlist(shortlist, schedule, talents, enterprises, out, fmt,
+                             include_contacts=include_contacts, contacts=contacts,
+                             needs={n.id: n for n in needs})
+        return {"event": event.id, "name": event.name, "talents": len(shortlist.entries),
+                "meetings": len(schedule.meetings), "unplaced": len(schedule.unplaced),
+                "per_enterprise": shortlist.per_enterprise, "messages": shortlist.messages,
+                "entries": [{"talent_id": e.talent_id, "name": talents[e.talent_id].name,
+                             "needs": list(e.needs), "score": round(float(e.score), 4),
+                             "reason": e.reason_zh} for e in shortlist.entries],
+                "export": str(out) if fmt and out else None}
+
+
+def _in_event(need: Need, event: Any) -> bool:
+    if event.need_ids:
+        return need.id in event.need_ids
+    if event.enterprise_ids:
+        return need.enterprise_id in event.enterprise_ids
+    if event.theme_chains:
+        return need.chain in event.theme_chains
+    return True
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of a mapping or sequence of simple values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return _plain(asdict(value))
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def _match_dict(m: Any, talent: Any) -> dict[str, Any]:
+    return {"rank": m.rank, "talent_id": m.talent_id,
+            "name": getattr(talent, "name", ""),
+            "organisation": getattr(talent, "organisation", None),
+            "title": getattr(talent, "title", None),
+            "score": round(float(m.score), 4), "explanation": m.explanation,
+            "contributions": {k: round(float(v), 4) for k, v in m.contributions.items()},
+            "flags": [r.text for r in m.flags]}
+
+
+def _opportunity_dict(o: Any) -> dict[str, Any]:
+    return {"rank": o.rank, "kind": o.kind, "id": o.id, "title": o.title,
+            "score": round(float(o.score), 4), "explanation": o.explanation,
+            "flags": [r.text for r in o.flags]}
+
+
+def _suggestion(run_id: str, need: Need, talent_id: str, score: float, match: Any,
+                i: int) -> Suggestion:
+    return Suggestion(
+        id=f"{run_id}-{i:05d}", need_id=need.id, talent_id=talent_id, score=float(score),
+        features={k: float(v) for k, v in (getattr(match, "features", {}) or {}).items()},
+        explanation=getattr(match, "explanation", "") or "",
+        rank=int(getattr(match, "rank", 0) or 0), run_id=run_id,
+        work_group=WorkGroup(need.work_group))
