@@ -400,6 +400,7 @@ def event_shortlist(
     out: Annotated[Path | None, typer.Option(help="export file (default: var/<event>.<fmt>)")] = None,
     m: Annotated[int, typer.Option(help="strong candidates per enterprise")] = 3,
     meeting_cap: Annotated[int, typer.Option(help="meetings per talent")] = 4,
+    strong: Annotated[float | None, typer.Option(help="strong-candidate score (default: upper quartile)")] = None,
     contacts: Annotated[bool, typer.Option("--contacts", help="unmasked contacts")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -412,7 +413,7 @@ def event_shortlist(
             raise ValueError(f"--export 只能是 xlsx、csv 或 html，收到「{export}」")
         target = out or (Path("var") / f"{ev.id}.{export}" if export else None)
         result = _app().workflows().event_shortlist(
-            ev, m=m, meeting_cap=meeting_cap, fmt=export, out=target,
+            ev, m=m, meeting_cap=meeting_cap, strong=strong, fmt=export, out=target,
             include_contacts=contacts, progress=_progress("候选生成"))
     except _domain_errors() as exc:
         _fail(str(exc))

@@ -219,7 +219,8 @@ class Workflows:
 
     # -- events -----------------------------------------------------------------------------
     def event_shortlist(self, event: Any, *, k: int = 20, m: int = 3, meeting_cap: int = 4,
-                        fmt: str | None = None, out: Path | None = None,
+                        strong: float | None = None, fmt: str | None = None,
+                        out: Path | None = None,
                         include_contacts: bool = False,
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
                         ) -> dict[str, Any]:
@@ -230,6 +231,8 @@ class Workflows:
             k: candidate edges per need.
             m: strong candidates wanted per enterprise.
             meeting_cap: meetings per talent.
+            strong: score from which a candidate counts as strong (default: the upper
+                quartile of this event's candidate scores, since fused scores are relative).
             fmt: ``xlsx``, ``csv`` or ``html`` to export (with ``out``).
             out: the export file.
             include_contacts: unmask contacts (the caller checks permission).
@@ -249,16 +252,20 @@ class Workflows:
         talents = self.app.store.get_many("talents", talent_ids)
         enterprises = self.app.store.get_many(
             "enterprises", [n.enterprise_id for n in needs if n.enterprise_id])
+        if strong is None:
+            scores = sorted(s for _, _, s in edges)
+            strong = scores[(3 * len(scores)) // 4] if scores else 0.0
         shortlist, schedule = build_event_shortlist(
-            event, triples, talents, {n.id: n for n in needs}, enterprises, m=m,
-            meeting_cap=meeting_cap)
+            event, triples, list(talents.values()), needs, list(enterprises.values()), m=m,
+            meeting_cap=meeting_cap, strong=strong)
         if fmt and out:
             contacts = ({tid: self.app.store.get_contact("talents", tid) for tid in
                          [e.talent_id for e in shortlist.entries]} if include_contacts else None)
             export_shortlist(shortlist, schedule, talents, enterprises, out, fmt,
                              include_contacts=include_contacts, contacts=contacts,
                              needs={n.id: n for n in needs})
-        return {"event": event.id, "name": event.name, "talents": len(shortlist.entries),
+        return {"event": event.id, "name": event.name, "strong": round(float(strong), 4),
+                "talents": len(shortlist.entries),
                 "meetings": len(schedule.meetings), "unplaced": len(schedule.unplaced),
                 "per_enterprise": shortlist.per_enterprise, "messages": shortlist.messages,
                 "entries": [{"talent_id": e.talent_id, "name": talents[e.talent_id].name,

@@ -17,7 +17,8 @@ city) weighs :data:`HOME_TIE_WEIGHT` more, and an intent that fits the need kind
 :data:`INTENT_WEIGHT` (:data:`INTENT_KINDS`: 投资 → 资金 / 项目合作 needs; 全职 / 柔性 →
 人才引进 / 技术攻关; 项目合作 → 项目合作 / 技术攻关; 咨询 → 技术攻关). Projects are scored
 from the same signals (:data:`PROJECT_WEIGHTS`): hometown county / city, industry chain,
-intent (投资 / 项目合作), and the talent already named on the project.
+intent (投资 / 项目合作), and the talent already named on the project; only projects of the
+talent's programme city are proposed.
 
 No SQL, HTTP or file I/O: every record comes in as an argument.
 """
@@ -244,8 +245,8 @@ class Matcher:
             to_matrix([candidates[i].values for i in head], self.ranker.feature_names))
         scores, contribs = scores.copy(), contribs.copy()
         scores[head] = RANKER_OFFSET + 1.0 / (1.0 + np.exp(-logits))
-        cols = [names.index(n) for n in self.ranker.feature_names]
-        contribs[np.ix_(head, range(len(names)))] = 0.0
+        cols = np.array([names.index(n) for n in self.ranker.feature_names], dtype=np.int64)
+        contribs[head] = 0.0
         contribs[np.ix_(head, cols)] = learned
         return scores, contribs
 
@@ -299,7 +300,9 @@ class Matcher:
             pf = pair_features(prepare_need(need, self.tables, ent), talent, h, pool, self.now)
             found.append(self._need_opportunity(need, talent, pf, feature_row(pf, h, best),
                                                 list(rules.soft)))
-        projs = [self._project_opportunity(p, talent) for p in projects]
+        city = self.tables.city(talent.city) or talent.city
+        projs = [self._project_opportunity(p, talent) for p in projects
+                 if (self.tables.city(p.city) or p.city) == city]
         return TalentOpportunities(talent.id, _ranked(found, k),
                                    _ranked([p for p in projs if p.score > 0], k), dropped)
 
