@@ -310,6 +310,40 @@ def match_talent(
         console.print(table)
 
 
+@app.command()
+def leads(
+    challenge_id: Annotated[str, typer.Argument(help="challenge (揭榜挂帅) id")],
+    n: Annotated[int, typer.Option("-n", help="how many leads")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Eligible leads (揭榜人) for a challenge and a proposed team of 3–5, with reasons."""
+    try:
+        result = _app().workflows().leads(challenge_id, n_leads=n)
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result)
+        return
+    c = result["challenge"]
+    table = Table(title=f"{c['id']} {c['title']}：揭榜人候选")
+    for col in ("人才", "综合", "匹配", "领军", "理由"):
+        table.add_column(col, overflow="fold")
+    for ld in result["leads"]:
+        table.add_row(f"{ld['talent_id']} {ld['name']}", f"{ld['lead_score']:.3f}",
+                      f"{ld['fit']:.3f}", f"{ld['leadership']:.2f}", ld["reason"])
+    console.print(table)
+    team = Table(title="建议团队")
+    for col in ("角色", "人才", "补充", "理由"):
+        team.add_column(col, overflow="fold")
+    for t in result["team"]:
+        team.add_row(t["role"], f"{t['talent_id']} {t['name']}", "、".join(t["adds"]),
+                     t["reason"])
+    console.print(team)
+    console.print(f"覆盖：{'、'.join(result['covered_terms']) or '—'}；"
+                  f"未覆盖：{'、'.join(result['missing_terms']) or '—'}")
+
+
 pair_app = typer.Typer(help="Pairing runs (资智结对) under loads, demands and conflicts.",
                        no_args_is_help=True)
 app.add_typer(pair_app, name="pair")

@@ -128,6 +128,44 @@ class Workflows:
                         for n, rs in found.dropped],
         }
 
+    # -- 揭榜挂帅 ---------------------------------------------------------------------------
+    def leads(self, challenge_id: str, n_leads: int = 10) -> dict[str, Any]:
+        """Eligible leads (揭榜人) and a proposed team for a challenge.
+
+        Args:
+            challenge_id: a challenge id.
+            n_leads: how many leads to list.
+
+        Returns:
+            ``{"challenge": {...}, "leads": [...], "team": [...], "covered_terms", "missing_terms"}``.
+        """
+        from embeddings.render import need_text
+        from matching.leads import leads_for_challenge
+
+        challenge = self.app.store.get("challenges", challenge_id)
+        if challenge is None:
+            raise NotFound("揭榜挂帅榜单", challenge_id)
+        hits = self.index.talents_for(need_text(challenge), k=RETRIEVE_K)
+        talents = self.app.store.get_many("talents", [h.id for h in hits])
+        enterprise = (self.app.store.get("enterprises", challenge.enterprise_id)
+                      if challenge.enterprise_id else None)
+        p = leads_for_challenge(self.matcher, challenge, hits, talents, enterprise, n_leads)
+        return {
+            "challenge": {"id": challenge.id, "title": challenge.title,
+                          "list_no": challenge.list_no},
+            "leads": [{"talent_id": ld.match.talent_id,
+                       "name": getattr(talents.get(ld.match.talent_id), "name", ""),
+                       "lead_score": round(float(ld.lead_score), 4),
+                       "fit": round(float(ld.fit), 4),
+                       "leadership": round(float(ld.leadership), 4), "reason": ld.reason_zh,
+                       "explanation": ld.match.explanation} for ld in p.leads],
+            "team": [{"talent_id": t.talent_id,
+                      "name": getattr(talents.get(t.talent_id), "name", ""), "role": t.role,
+                      "adds": list(t.adds), "reason": t.reason_zh} for t in p.team],
+            "required_terms": list(p.required_terms), "covered_terms": list(p.covered_terms),
+            "missing_terms": list(p.missing_terms),
+        }
+
     # -- pairing ----------------------------------------------------------------------------
     def open_needs(self) -> list[Need]:
         """Every open need and challenge, in id order."""
