@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=2, ge=1, description="BLAS threads for the encoder")
     city: str = Field(default="平顶山", description="the programme city")
     taxonomy_dir: Path | None = Field(default=None, description="folder of taxonomy YAML files")
+    ranking_weights: dict[str, float] | None = Field(
+        default=None,
+        description="fused scorer weights as JSON, e.g. {\"dense\": 0.3, …}; default: "
+        "matching.scorer.DEFAULT_WEIGHTS (see docs/ranking.md)",
+    )
     secret_key: str = Field(default="dev-secret-change-me")
     environment: str = Field(default="development")
 

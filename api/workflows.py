@@ -54,7 +54,8 @@ class Workflows:
             from matching.tables import MatchingTables
 
             tables = MatchingTables.from_taxonomy(self.app.taxonomy)
-            self._matcher = Matcher(tables, ranker=self.app.ranker())
+            self._matcher = Matcher(tables, weights=self.app.settings.ranking_weights,
+                                    ranker=self.app.ranker())
         return self._matcher
 
     def need(self, need_id: str) -> Need:

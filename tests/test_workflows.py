@@ -115,3 +115,12 @@ def test_leads_for_a_challenge(env: Path) -> None:
 
 def test_ranker_info_falls_back_to_fused(env: Path) -> None:
     assert _json(["ranker", "info"])["scorer"] == "fused"
+
+
+def test_fused_weights_come_from_settings(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TALENTMATCH_RANKING_WEIGHTS", '{"same_chain": 1.0}')
+    data = _json(["match", "need", "N0001", "-k", "5", "--json"])
+    for m in data["matches"]:
+        nonzero = {k for k, v in m["contributions"].items() if v}
+        assert nonzero <= {"same_chain"}
+        assert m["score"] in (0.0, 1.0) or m["flags"]
