@@ -144,7 +144,7 @@ def _print_stats(counts: dict[str, int]) -> None:
 def demo(
     sample_dir: Annotated[Path, typer.Option(help="sample folder")] = DEFAULT_SAMPLE,
 ) -> None:
-    """The main job on the embedded default: generate the sample if absent, import it, print stats."""
+    """The main job: sample (if absent) → import → stats → index → matches → a pairing run."""
     application = _app()
     if not (sample_dir / "talents.csv").exists():
         application.sample(sample_dir, talents=2000, needs=300, seed=42)
@@ -152,6 +152,33 @@ def demo(
     console.print(f"数据库: {application.init()}")
     _import_folder(application, sample_dir)
     _print_stats(application.stats())
+    _demo_matching(application)
+
+
+def _demo_matching(application: Application) -> None:
+    """The demo's matching part: index (built or updated), one need's matches, a pairing run."""
+    from embeddings.persist import VersionedFolder
+
+    built = VersionedFolder(application.settings.index_dir).current_name() is not None
+    manifest = application.index_update() if built else application.index_build()
+    console.print(f"索引 {manifest['version']}：人才 {manifest['counts']['talents']}，"
+                  f"需求 {manifest['counts']['needs']}（{manifest['encoder']}）")
+    workflows = application.workflows()
+    needs = workflows.open_needs()
+    if not needs:
+        return
+    result = workflows.match_need(needs[0].id, k=5)
+    table = Table(title=f"示例：{needs[0].id} {needs[0].title} 的推荐人才")
+    for col in ("#", "人才", "得分", "推荐理由"):
+        table.add_column(col, overflow="fold")
+    for m in result["matches"]:
+        table.add_row(str(m["rank"]), f"{m['talent_id']} {m['name']}", f"{m['score']:.3f}",
+                      m["explanation"])
+    console.print(table)
+    run = workflows.pair_run(progress=_progress("候选生成"), started_by="demo")
+    console.print(f"资智结对 {run['run_id']}：{len(run['pairs'])} 对（{run['solver']}），新增待审建议 "
+                  f"{run['stored']['added']} 条，沿用未决建议 {len(run['stored']['kept_open'])} 条。"
+                  f"查看：talentmatch pair show {run['run_id']}")
 
 
 index_app = typer.Typer(help="Build, update and inspect the search index.", no_args_is_help=True)

@@ -92,3 +92,17 @@ def test_data_format_doc_holds_the_column_table() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "data-format.md").read_text(encoding="utf-8")
     table = doc.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert table == render().strip(), "run `python -m data.columns_doc` into docs/data-format.md"
+
+
+def test_demo_runs_end_to_end_and_is_idempotent(env: Path) -> None:
+    sample = env / "small"
+    assert runner.invoke(app, ["sample", "--talents", "80", "--needs", "12", "--out",
+                               str(sample)]).exit_code == 0
+    first = runner.invoke(app, ["demo", "--sample-dir", str(sample)])
+    assert first.exit_code == 0, first.output
+    assert "资智结对" in first.output and "推荐理由" in first.output
+    second = runner.invoke(app, ["demo", "--sample-dir", str(sample)])
+    assert second.exit_code == 0, second.output
+    assert "新增待审建议 0 条" in second.output
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["talents"] == 80
