@@ -4,15 +4,15 @@ Built from plain documents (id, profile text, item texts), saved as one version 
 :class:`~embeddings.persist.VersionedFolder`, loaded into two
 :class:`~embeddings.hybrid.HybridRetriever` objects. Per direction a version holds::
 
-    <direction>/docs.jsonl     # id, content hash, item count and BM25 tokens (one string,
-                               # space-separated), sorted by id
+    <direction>/docs.jsonl     # id, content hash and item count, sorted by id
+    <direction>/tokens.npy, token_offsets.npy, vocab.json   # BM25 tokens as ids
     <direction>/profile.npy    # one vector per document (float32, L2-normalised)
     <direction>/items.npy      # the item vectors, grouped by document in docs order
     <direction>/summary.npy    # the dense candidate vector per document (profile + items)
 
 Loading memory-maps the profile and item vectors (only candidates' rows are read per query)
-and keeps no token lists once BM25 is built, so a served index holds little beyond the
-summary vectors and the BM25 matrix in memory.
+and builds BM25 straight from the token id arrays (:mod:`embeddings.tokens`), so a served
+index holds little beyond the summary vectors and the BM25 matrix in memory.
 
 A rebuild reuses the vectors and tokens of every document whose content hash is unchanged
 since the serving version (and the embedding cache covers texts seen in any earlier build),
@@ -42,7 +42,9 @@ from embeddings.hybrid import (
     TokenizerLike,
     summary_vectors,
 )
+from embeddings.lexical import LexicalIndex
 from embeddings.persist import VersionedFolder
+from embeddings.tokens import TokenTable, Vocabulary, assemble, merge_sorted
 
 DIRECTIONS = ("talents", "needs")
 FORMAT = 1
@@ -72,7 +74,7 @@ class DirectionData:
     ids: list[str]
     hashes: list[str]
     counts: np.ndarray
-    tokens: list[str]  # one space-separated token string per document
+    tokens: TokenTable
     profile: np.ndarray
     items: np.ndarray
 
@@ -80,18 +82,14 @@ class DirectionData:
         """Start of each document's items in ``items`` (length n + 1)."""
         return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
 
-    def token_lists(self) -> list[list[str]]:
-        """The BM25 token list of each document."""
-        return [t.split(" ") if t else [] for t in self.tokens]
-
     def save(self, folder: Path, profile_weight: float) -> None:
         """Write the arrays into ``folder`` (with the summary vectors for ``profile_weight``)."""
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "docs.jsonl").open("w", encoding="utf-8") as fh:
-            for doc_id, h, c, toks in zip(self.ids, self.hashes, self.counts.tolist(),
-                                          self.tokens, strict=True):
-                fh.write(json.dumps({"id": doc_id, "hash": h, "n_items": c, "tokens": toks},
+            for doc_id, h, c in zip(self.ids, self.hashes, self.counts.tolist(), strict=True):
+                fh.write(json.dumps({"id": doc_id, "hash": h, "n_items": c},
                                     ensure_ascii=False) + "\n")
+        self.tokens.save(folder)
         np.save(folder / "profile.npy", self.profile)
         np.save(folder / "items.npy", self.items)
         cents = centroids(np.asarray(self.items), self.offsets())
@@ -106,7 +104,7 @@ class DirectionData:
         return cls(
             ids=[r["id"] for r in rows], hashes=[r["hash"] for r in rows],
             counts=np.array([r["n_items"] for r in rows], dtype=np.int64),
-            tokens=[r["tokens"] for r in rows],
+            tokens=TokenTable.load(folder),
             profile=np.load(folder / "profile.npy", mmap_mode=mode),
             items=np.load(folder / "items.npy", mmap_mode=mode),
         )
@@ -179,6 +177,8 @@ class IndexBuilder:
         previous = self._previous()
         data = {d: self._direction(list(docs.get(d, [])), previous.get(d), progress)
                 for d in DIRECTIONS}
+        for d in data.values():  # drop tokens no document uses any more
+            d.tokens = d.tokens.compact()
         return self._write(data, {"mode": "full"})
 
     def update(self, changed: dict[str, Iterable[Doc]], deleted: dict[str, Iterable[str]],
@@ -226,17 +226,24 @@ class IndexBuilder:
         profile = np.zeros((len(docs), dim), dtype=np.float32)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         items = np.zeros((int(offsets[-1]), dim), dtype=np.float32)
-        tokens: list[str] = ["" for _ in docs]
+        vocab = Vocabulary(previous.tokens.vocab if previous is not None else ())
+        segments: list[np.ndarray] = [np.zeros(0, np.int32) for _ in docs]
         if previous is not None:
-            _copy_reused(previous, reuse, profile, items, offsets, tokens)
-        self._encode_new([docs[i] for i in todo], todo, profile, items, offsets, tokens,
-                         progress)
-        return DirectionData([d.id for d in docs], [d.hash for d in docs], counts, tokens,
-                             profile, items)
+            _copy_reused(previous, reuse, profile, items, offsets, segments)
+        self._encode_new([docs[i] for i in todo], todo, profile, items, offsets, progress)
+        for i in todo:
+            segments[i] = vocab.encode(self._tokens(docs[i]))
+        return DirectionData([d.id for d in docs], [d.hash for d in docs], counts,
+                             assemble(segments, vocab.tokens), profile, items)
+
+    def _tokens(self, doc: Doc) -> list[str]:
+        toks = self.tokenizer.tokenize(doc.profile)
+        for t in doc.items:
+            toks.extend(self.tokenizer.tokenize(t))
+        return toks
 
     def _encode_new(self, docs: list[Doc], rows: list[int], profile: np.ndarray,
-                    items: np.ndarray, offsets: np.ndarray, tokens: list[str],
-                    progress: bool) -> None:
+                    items: np.ndarray, offsets: np.ndarray, progress: bool) -> None:
         if not docs:
             return
         profile[rows] = self.encoder.encode([d.profile for d in docs], progress=progress)
@@ -248,11 +255,6 @@ class IndexBuilder:
                 n = len(d.items)
                 items[offsets[row]:offsets[row] + n] = vecs[pos:pos + n]
                 pos += n
-        for d, row in zip(docs, rows, strict=True):
-            toks = self.tokenizer.tokenize(d.profile)
-            for t in d.items:
-                toks.extend(self.tokenizer.tokenize(t))
-            tokens[row] = " ".join(tok.replace(" ", "_") for tok in toks if tok)
 
     def _write(self, data: dict[str, DirectionData], extra: dict[str, Any]) -> dict[str, Any]:
         manifest = {
@@ -288,11 +290,10 @@ class IndexBuilder:
             retriever = HybridRetriever(self.encoder, self.tokenizer, config)
             items = [[""] * int(c) for c in d.counts]
             summary = np.load(cur / direction / "summary.npy")
-            tokens = d.token_lists()
-            d.tokens = []
+            lexical = LexicalIndex(config.bm25_k1, config.bm25_b, config.bm25_method)
+            lexical.build_from_ids(d.tokens.ids, d.tokens.offsets, d.tokens.vocab, d.ids)
             retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,
-                                   tokens, summary_vectors=summary))
-            del tokens
+                                   lexical=lexical, summary_vectors=summary))
             index.retrievers[direction] = retriever
         return index
 
@@ -304,7 +305,7 @@ def _reusable(doc: Doc, prev_rows: dict[str, int], prev_hashes: list[str]) -> in
 
 
 def _copy_reused(previous: DirectionData, reuse: list[int | None], profile: np.ndarray,
-                 items: np.ndarray, offsets: np.ndarray, tokens: list[str]) -> None:
+                 items: np.ndarray, offsets: np.ndarray, segments: list[np.ndarray]) -> None:
     rows = [i for i, r in enumerate(reuse) if r is not None]
     if not rows:
         return
@@ -316,7 +317,7 @@ def _copy_reused(previous: DirectionData, reuse: list[int | None], profile: np.n
     if dst_idx.size:
         items[dst_idx] = previous.items[src_idx]
     for i, j in zip(rows, src.tolist(), strict=True):
-        tokens[i] = previous.tokens[j]
+        segments[i] = previous.tokens.segment(j)
 
 
 def _subset(d: DirectionData, keep: list[int]) -> DirectionData:
@@ -324,12 +325,12 @@ def _subset(d: DirectionData, keep: list[int]) -> DirectionData:
     idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in keep]) if keep else \
         np.zeros(0, dtype=np.int64)
     return DirectionData([d.ids[i] for i in keep], [d.hashes[i] for i in keep], d.counts[keep],
-                         [d.tokens[i] for i in keep], np.asarray(d.profile[keep]),
+                         d.tokens.take(keep), np.asarray(d.profile[keep]),
                          np.asarray(d.items[idx.astype(np.int64)]))
 
 
 def _merge(a: DirectionData, b: DirectionData) -> DirectionData:
-    """Union of two disjoint direction datas, sorted by id."""
+    """Union of two disjoint direction datas, sorted by id (``b``'s vocabulary extends ``a``'s)."""
     ids = a.ids + b.ids
     order = sorted(range(len(ids)), key=ids.__getitem__)
     counts = np.concatenate([a.counts, b.counts])
@@ -337,9 +338,10 @@ def _merge(a: DirectionData, b: DirectionData) -> DirectionData:
     items_all = np.concatenate([a.items, b.items]) if len(b.items) else a.items
     idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in order]) if order else \
         np.zeros(0, dtype=np.int64)
-    hashes, tokens = a.hashes + b.hashes, a.tokens + b.tokens
+    hashes = a.hashes + b.hashes
     dim = a.profile.shape[1] if a.profile.ndim == 2 else b.profile.shape[1]
     profile_all = np.concatenate([a.profile.reshape(-1, dim), b.profile.reshape(-1, dim)])
     return DirectionData([ids[i] for i in order], [hashes[i] for i in order], counts[order],
-                         [tokens[i] for i in order], profile_all[order],
+                         merge_sorted(a.ids, a.tokens, b.ids, b.tokens, order),
+                         profile_all[order],
                          np.asarray(items_all[idx.astype(np.int64)]).reshape(-1, dim))

@@ -112,3 +112,18 @@ def test_top_k() -> None:
     assert top_k(s, 3).tolist() == [1, 3, 2]
     assert top_k(s, 10).tolist() == [1, 3, 2, 0]
     assert top_k(s, 0).size == 0
+
+
+def test_build_from_ids_equals_bm25s_index() -> None:
+    rng = np.random.default_rng(3)
+    vocab = [f"w{i}" for i in range(60)]
+    docs = [[vocab[j] for j in rng.integers(0, 50, size=rng.integers(1, 30))] for _ in range(40)]
+    ref = LexicalIndex()
+    ref.build(docs, [f"d{i}" for i in range(40)])
+    index = {t: i for i, t in enumerate(vocab)}
+    flat = np.array([index[t] for d in docs for t in d], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(d) for d in docs])])
+    fast = LexicalIndex()
+    fast.build_from_ids(flat, offsets, vocab, [f"d{i}" for i in range(40)])
+    for q in (["w1", "w7"], ["w3"], ["w49", "w2", "w2"], ["w55"], ["unknown"]):
+        np.testing.assert_allclose(fast.score_all(q), ref.score_all(q), rtol=1e-5, atol=1e-6)
