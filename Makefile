@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := var/sample
 
-.PHONY: run test lint typecheck sample clean
+.PHONY: run test lint typecheck sample clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,12 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Debian packages for browser tests (chromium) and Chinese text in pictures (fonts-noto-cjk).
+# Installed when missing and this is root on Debian; otherwise the command to run is printed.
+system-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	else echo "缺少 Debian 软件包：sudo apt-get install chromium fonts-noto-cjk（浏览器测试与图表中文字体）"; fi

@@ -505,5 +505,15 @@ def bench_retrieval(
     bench_main(["--talents", str(talents), *(["--json"] if as_json else [])])
 
 
+def _register_extensions() -> None:
+    from api import cli_demand, cli_service
+
+    cli_service.register(app)
+    cli_demand.register(app)
+
+
+_register_extensions()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
