@@ -114,9 +114,12 @@ class Application:
         """An index builder over the index folder, encoder and taxonomy tokenizer."""
         from embeddings.index import IndexBuilder
         from embeddings.tokenize import Tokenizer
+        from embeddings.tokens import TokenCache
 
         tokenizer = Tokenizer(self.taxonomy.all_terms())
-        return IndexBuilder(Path(self.settings.index_dir), self.encoder(), tokenizer)
+        cache = TokenCache(Path(self.settings.index_dir) / "cache")
+        return IndexBuilder(Path(self.settings.index_dir), self.encoder(), tokenizer,
+                            token_cache=cache)
 
     def index_docs(self) -> dict[str, list[Any]]:
         """Documents to index, rendered from the store: talents, and needs with challenges."""

@@ -44,7 +44,7 @@ from embeddings.hybrid import (
 )
 from embeddings.lexical import LexicalIndex
 from embeddings.persist import VersionedFolder
-from embeddings.tokens import TokenTable, Vocabulary, assemble, merge_sorted
+from embeddings.tokens import TokenCache, TokenTable, Vocabulary, assemble, merge_sorted
 
 DIRECTIONS = ("talents", "needs")
 FORMAT = 1
@@ -149,19 +149,22 @@ class IndexBuilder:
     """Builds, updates and loads index versions in one folder."""
 
     def __init__(self, root: Path, encoder: Encoder, tokenizer: TokenizerLike,
-                 config: RetrievalConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None,
+                 token_cache: TokenCache | None = None) -> None:
         """A builder.
 
         Args:
             root: the index folder.
             encoder: the encoder (wrap it in the embedding cache to reuse vectors).
-            tokenizer: the BM25 tokenizer.
+            tokenizer: the BM25 tokenizer (one with an ``id`` can use the token cache).
             config: retrieval settings, saved with each version.
+            token_cache: a token cache, so that rebuilds re-tokenize only unseen texts.
         """
         self.folder = VersionedFolder(root)
         self.encoder = encoder
         self.tokenizer = tokenizer
         self.config = config or RetrievalConfig()
+        self.token_cache = token_cache
 
     # -- building ---------------------------------------------------------------------------
     def build(self, docs: dict[str, Iterable[Doc]], *, progress: bool = False) -> dict[str, Any]:
@@ -231,16 +234,25 @@ class IndexBuilder:
         if previous is not None:
             _copy_reused(previous, reuse, profile, items, offsets, segments)
         self._encode_new([docs[i] for i in todo], todo, profile, items, offsets, progress)
-        for i in todo:
-            segments[i] = vocab.encode(self._tokens(docs[i]))
+        for i, toks in zip(todo, self._token_lists([docs[i] for i in todo]), strict=True):
+            segments[i] = vocab.encode(toks)
         return DirectionData([d.id for d in docs], [d.hash for d in docs], counts,
                              assemble(segments, vocab.tokens), profile, items)
 
-    def _tokens(self, doc: Doc) -> list[str]:
-        toks = self.tokenizer.tokenize(doc.profile)
-        for t in doc.items:
-            toks.extend(self.tokenizer.tokenize(t))
-        return toks
+    def _token_lists(self, docs: list[Doc]) -> list[list[str]]:
+        """Each document's tokens (profile, then items), through the token cache if any."""
+        texts = [t for d in docs for t in (d.profile, *d.items)]
+        tokenizer_id = getattr(self.tokenizer, "id", None)
+        if self.token_cache is not None and tokenizer_id:
+            lists = self.token_cache.tokenize_many(tokenizer_id, texts, self.tokenizer.tokenize)
+        else:
+            lists = [self.tokenizer.tokenize(t) for t in texts]
+        out, pos = [], 0
+        for d in docs:
+            n = 1 + len(d.items)
+            out.append([tok for toks in lists[pos:pos + n] for tok in toks])
+            pos += n
+        return out
 
     def _encode_new(self, docs: list[Doc], rows: list[int], profile: np.ndarray,
                     items: np.ndarray, offsets: np.ndarray, progress: bool) -> None:

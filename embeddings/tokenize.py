@@ -112,6 +112,17 @@ class Tokenizer:
         self._jieba: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def id(self) -> str:
+        """Stable id of this tokenizer's behaviour (jieba version, options, user terms)."""
+        import hashlib
+
+        import jieba
+
+        terms = hashlib.sha256("\n".join(self._terms()).encode("utf-8")).hexdigest()[:16]
+        return (f"jieba-{jieba.__version__}:bigrams={int(self.bigrams)}:hmm={int(self.hmm)}"
+                f":stop={len(STOP_WORDS)}:terms={terms}")
+
     def _terms(self) -> list[str]:
         terms = list(self.user_terms)
         if self.taxonomy:

@@ -65,9 +65,11 @@ def _builder(root: Path, encoder_name: str, threads: int) -> Any:
     from embeddings.encoders import make_encoder
     from embeddings.index import IndexBuilder
     from embeddings.tokenize import Tokenizer
+    from embeddings.tokens import TokenCache
 
     encoder = make_encoder(encoder_name, threads=threads, cache_dir=root / "cache")
-    return IndexBuilder(root, encoder, Tokenizer(load_taxonomy().all_terms()))
+    return IndexBuilder(root, encoder, Tokenizer(load_taxonomy().all_terms()),
+                        token_cache=TokenCache(root / "cache"))
 
 
 def _timed(fn: Any) -> tuple[Any, float]:

@@ -159,3 +159,33 @@ def test_stale_build_folder_of_dead_process_is_removed(tmp_path: Path) -> None:
     (stale / ".builder.pid").write_text(dead)
     b.build({"talents": talents(10), "needs": needs(2)})
     assert not stale.exists()
+
+
+class CountingTokenizer(SplitTokenizer):
+    """A tokenizer with an id that counts the texts it tokenizes."""
+
+    id = "split-v1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def tokenize(self, text: str) -> list[str]:
+        self.calls += 1
+        return super().tokenize(text)
+
+
+def test_token_cache_spares_tokenizing_on_a_cold_index(tmp_path: Path) -> None:
+    from embeddings.tokens import TokenCache
+
+    cache = TokenCache(tmp_path / "cache")
+    tok = CountingTokenizer()
+    first = IndexBuilder(tmp_path / "a", HashEncoder(), tok, token_cache=cache)
+    first.build({"talents": talents(30), "needs": needs(5)})
+    assert tok.calls > 0
+    tok.calls = 0
+    second = IndexBuilder(tmp_path / "b", HashEncoder(), tok, token_cache=cache)
+    second.build({"talents": talents(30), "needs": needs(5)})
+    assert tok.calls == 0
+    a, b = _arrays(tmp_path / "a"), _arrays(tmp_path / "b")
+    assert [a["talents"].tokens.doc(i) for i in range(30)] == \
+        [b["talents"].tokens.doc(i) for i in range(30)]
