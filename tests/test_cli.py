@@ -36,7 +36,9 @@ def test_every_command_has_help() -> None:
 def test_docs_cli_lists_every_command() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
     for name in ("init", "import", "export", "sample", "stats", "demo", "evaluate",
-                 "index build", "index update", "index info"):
+                 "index build", "index update", "index info", "match need", "match talent",
+                 "leads", "ranker train", "ranker info", "pair run", "pair show",
+                 "event shortlist", "demand-map", "bench retrieval"):
         assert f"talentmatch {name}" in doc, name
 
 
