@@ -17,6 +17,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/talentmatch demo
+	$(BIN)/talentmatch serve --demo-accounts --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -94,6 +94,10 @@ def decide(
             f"decision.suggestion_id {decision.suggestion_id!r} ≠ suggestion {suggestion_id!r}"
         )
     status = STATUS_OF_ACTION[DecisionAction(decision.action)]
+    before = conn.execute(
+        sa.select(suggestions.c.status).where(suggestions.c.id == suggestion_id,
+                                              suggestions.c.version == expected_version)
+    ).scalar_one_or_none()
     stmt = (
         sa.update(suggestions)
         .where(suggestions.c.id == suggestion_id, suggestions.c.version == expected_version)
@@ -103,6 +107,7 @@ def decide(
         _raise_stale(conn, suggestion_id, expected_version)
     row = decision.model_dump(mode="json")
     row["at"] = rows.utc(decision.at)
+    row["from_status"], row["to_status"] = before, status.value
     conn.execute(sa.insert(decisions), [row])
     updated = get_suggestion(conn, suggestion_id)
     assert updated is not None  # updated in this transaction
@@ -129,6 +134,42 @@ def list_decisions(conn: Connection, suggestion_id: str | None = None) -> list[D
 
 def _to_decision(row: Mapping[Any, Any]) -> Decision:
     """A :class:`Decision` from a ``decisions`` row (``at`` as aware UTC)."""
-    data = dict(row)
+    fields = Decision.model_fields
+    data = {k: v for k, v in row.items() if k in fields}
     data["at"] = rows.utc(data["at"])
     return Decision.model_validate(data)
+
+
+def audit_rows(conn: Connection, *, suggestion_id: str | None = None,
+               actor: str | None = None, work_group: str | None = None,
+               limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """The audit trail: decisions newest first with who, when, from, to, why.
+
+    Args:
+        conn: an open connection.
+        suggestion_id: only this suggestion's decisions.
+        actor: only this actor's decisions.
+        work_group: only decisions on suggestions of this work group.
+        limit: at most this many rows.
+        offset: rows to skip (paging).
+
+    Returns:
+        Dicts with id, suggestion_id, need_id, talent_id, work_group, actor, action,
+        from_status, to_status, reason and at (ISO text).
+    """
+    query = sa.select(decisions, suggestions.c.need_id, suggestions.c.talent_id,
+                      suggestions.c.work_group).join(
+        suggestions, suggestions.c.id == decisions.c.suggestion_id)
+    if suggestion_id is not None:
+        query = query.where(decisions.c.suggestion_id == suggestion_id)
+    if actor is not None:
+        query = query.where(decisions.c.actor == actor)
+    if work_group is not None:
+        query = query.where(suggestions.c.work_group == work_group)
+    query = query.order_by(decisions.c.at.desc(), decisions.c.id.desc()).limit(limit)
+    out = []
+    for r in conn.execute(query.offset(offset)).mappings():
+        item = dict(r)
+        item["at"] = rows.utc(item["at"]).isoformat()
+        out.append(item)
+    return out

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from data.records import Contact, Decision, Record, Suggestion
 from data.store import migrate as migrations
-from data.store import repository, reviews, rows
+from data.store import repository, reviews, rows, users
 from data.store import runs as run_rows
 from data.store.engine import WRITE_OPTION, create_store_engine
 from data.store.errors import ConstraintError
@@ -371,3 +371,108 @@ class Store:
         """Runs, newest first, optionally of one kind."""
         with self._read() as conn:
             return run_rows.list_runs(conn, kind)
+
+    # -- audit and accounts ---------------------------------------------------------------
+
+    def audit(self, *, suggestion_id: str | None = None, actor: str | None = None,
+              work_group: str | None = None, limit: int = 200,
+              offset: int = 0) -> list[dict[str, Any]]:
+        """The audit trail of decisions, newest first (who, when, from, to, why).
+
+        Args:
+            suggestion_id: only this suggestion's decisions.
+            actor: only this actor's.
+            work_group: only decisions on suggestions of this work group.
+            limit: at most this many.
+            offset: skip this many (paging).
+
+        Returns:
+            JSON-ready dicts (see :func:`data.store.reviews.audit_rows`).
+        """
+        with self._read() as conn:
+            return reviews.audit_rows(conn, suggestion_id=suggestion_id, actor=actor,
+                                      work_group=work_group, limit=limit, offset=offset)
+
+    def add_user(self, username: str, role: str, *, password_hash: str | None = None,
+                 work_group: str | None = None, enterprise_id: str | None = None,
+                 ) -> users.User:
+        """Create a service account (see :func:`data.store.users.add_user`)."""
+        with self._write() as conn:
+            return users.add_user(conn, username, role, password_hash=password_hash,
+                                  work_group=work_group, enterprise_id=enterprise_id)
+
+    def get_user(self, username: str) -> users.User | None:
+        """The account named ``username``, or None."""
+        with self._read() as conn:
+            return users.get_by_name(conn, username)
+
+    def get_user_by_id(self, user_id: str) -> users.User | None:
+        """The account ``user_id``, or None."""
+        with self._read() as conn:
+            return users.get_user(conn, user_id)
+
+    def list_users(self) -> list[users.User]:
+        """Every account."""
+        with self._read() as conn:
+            return users.list_users(conn)
+
+    def set_user_disabled(self, username: str, disabled: bool = True) -> users.User:
+        """Disable (or enable) an account; NotFoundError when there is none."""
+        with self._write() as conn:
+            return users.set_disabled(conn, username, disabled)
+
+    def set_user_password(self, username: str, password_hash: str) -> None:
+        """Replace an account's password hash; NotFoundError when there is none."""
+        with self._write() as conn:
+            users.set_password(conn, username, password_hash)
+
+    def add_token(self, user_id: str, token_hash: str) -> None:
+        """Store the hash of a new API token."""
+        with self._write() as conn:
+            users.add_token(conn, user_id, token_hash)
+
+    def user_by_token(self, token_hash: str) -> users.User | None:
+        """The account owning the token with this hash, or None."""
+        with self._read() as conn:
+            return users.user_by_token(conn, token_hash)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def put_event(self, event: Mapping[str, Any]) -> None:
+        """Insert or replace a matchmaking event (its ``id`` and JSON data)."""
+        import sqlalchemy as sa
+
+        from data.store.tables import events
+
+        with self._write() as conn:
+            conn.execute(sa.delete(events).where(events.c.id == event["id"]))
+            conn.execute(sa.insert(events), [{"id": event["id"], "data": dict(event)}])
+
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        """The event's JSON data, or None."""
+        import sqlalchemy as sa
+
+        from data.store.tables import events
+
+        with self._read() as conn:
+            row = conn.execute(sa.select(events.c.data).where(events.c.id == event_id)).first()
+        return None if row is None else dict(row[0])
+
+    def list_events(self) -> list[dict[str, Any]]:
+        """Every event's JSON data, by id."""
+        import sqlalchemy as sa
+
+        from data.store.tables import events
+
+        with self._read() as conn:
+            return [dict(r[0]) for r in conn.execute(sa.select(events.c.data)
+                                                     .order_by(events.c.id))]
+
+    def delete_event(self, event_id: str) -> int:
+        """Delete an event; returns how many rows went (0 or 1)."""
+        import sqlalchemy as sa
+
+        from data.store.tables import events
+
+        with self._write() as conn:
+            return int(conn.execute(sa.delete(events).where(events.c.id == event_id)).rowcount)

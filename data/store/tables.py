@@ -5,7 +5,9 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
   holds the public record as JSON (never contact data); the other columns are summaries for
   filtering and counting. ``content_hash`` detects unchanged re-imports.
 * ``contacts`` — private contact data, apart from the public data, deleted with its record.
-* ``suggestions``, ``decisions`` (append-only audit), ``runs``, ``events``.
+* ``suggestions``, ``decisions`` (append-only audit with from/to status), ``runs``,
+  ``events``.
+* ``users`` and ``api_tokens`` (hashes only) — the service's accounts.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ decisions = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("at", timestamp(), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=True),
     sa.ForeignKeyConstraint(["suggestion_id"], ["suggestions.id"], ondelete="RESTRICT"),
 )
 
@@ -118,4 +122,26 @@ events = sa.Table(
     metadata,
     sa.Column("id", id_type(), primary_key=True),
     sa.Column("data", sa.JSON(), nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("work_group", sa.String(32), nullable=True),
+    sa.Column("enterprise_id", id_type(), nullable=True),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", timestamp(), nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", id_type(), nullable=False, index=True),
+    sa.Column("created_at", timestamp(), nullable=False),
+    sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
 )

@@ -1,0 +1,88 @@
+"""``create_app(settings)``: the FastAPI service — API under ``/api/v1`` and the web pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from api.application import Application
+from api.service import errors
+from api.service.auth import check_secret
+from api.service.limits import BodyLimit
+from api.service.routers import events, matching, records, reviews, system
+from api.service.state import ServiceState
+from api.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every API route under :data:`API_PREFIX`."""
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(system.router)
+    router.include_router(matching.router)
+    for r in records.routers():
+        router.include_router(r)
+    router.include_router(reviews.router)
+    router.include_router(events.router)
+    return router
+
+
+def _include_pages(app: FastAPI) -> None:
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web import pages
+
+    app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"),
+              name="static")
+    app.include_router(pages.router)
+    pages.templates.env.globals["has_demand_map"] = False
+    try:
+        from api.web.demand_map import router as demand_map_router
+    except ImportError as exc:
+        logger.info("demand map page not available: %s", exc)
+    else:
+        app.include_router(demand_map_router)
+        pages.templates.env.globals["has_demand_map"] = True
+        from api.web import demand_map
+
+        other = getattr(demand_map, "templates", None)
+        if other is not None:  # its pages extend base.html, which shows the link
+            other.env.globals["has_demand_map"] = True
+
+
+def create_app(settings: Settings | None = None,
+               application: Application | None = None) -> FastAPI:
+    """The service over ``settings`` (default: from the environment).
+
+    Args:
+        settings: the settings; production mode refuses the default secret key.
+        application: an application to serve (default: one over ``settings``).
+
+    Returns:
+        The FastAPI app (``app.state.service`` holds the :class:`ServiceState`).
+
+    Raises:
+        SecretKeyError: production mode with the default secret key.
+    """
+    settings = settings or (application.settings if application else get_settings())
+    check_secret(settings)
+    application = application or Application(settings)
+    app = FastAPI(title="talentmatch 人才与需求匹配服务", version="1",
+                  description="归根工程人才—企业需求匹配：API 需 Bearer 令牌或登录会话。",
+                  docs_url="/docs", openapi_url="/openapi.json")
+    app.state.service = ServiceState(application)
+    errors.install(app)
+    app.add_middleware(BodyLimit)
+
+    @app.get("/healthz", tags=["系统"], summary="健康检查（无需登录）")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api_router())
+    _include_pages(app)
+    return app

@@ -1,0 +1,85 @@
+"""Matches, 揭榜挂帅 leads and pairing runs (thin over :class:`api.workflows.Workflows`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+
+from api.service import masking
+from api.service.authz import require
+from api.service.deps import get_state
+from api.service.schemas import PairingRunIn
+from data.store.users import User
+
+router = APIRouter(tags=["匹配"])
+
+
+def need_matches(state: Any, user: User, need_id: str, k: int) -> dict[str, Any]:
+    """Matches of a need as ``user`` may see them (cached; masked for enterprises).
+
+    Args:
+        state: the service state.
+        user: the caller.
+        need_id: a need or challenge id.
+        k: how many matches.
+
+    Returns:
+        The match result (``Workflows.match_need``), masked for enterprise accounts.
+    """
+    need = state.workflows.need(need_id)
+    masking.check_need_owner(user, need)
+    result = state.match_need(need, k)
+    if not masking.is_enterprise(user):
+        return result
+    store = state.application.store
+    approved = masking.approved_talents(store, user)
+    talents = store.get_many("talents", [m["talent_id"] for m in result["matches"]])
+    return masking.mask_matches(result, approved, talents)
+
+
+@router.get("/needs/{need_id}/matches", summary="需求的匹配人才（带解释）")
+def match_need(need_id: str, k: int = Query(20, ge=1, le=100),
+               user: User = Depends(require("matches.need")),
+               state: Any = Depends(get_state)) -> Response:
+    """Talents for a need, ranked and explained (enterprises: masked)."""
+    result = need_matches(state, user, need_id, k)
+    if masking.is_enterprise(user):
+        return JSONResponse(result)
+    return Response(state.encoded(result), media_type="application/json")
+
+
+@router.get("/talents/{talent_id}/matches", summary="人才的匹配需求与归根项目")
+def match_talent(talent_id: str, k: int = Query(20, ge=1, le=100),
+                 user: User = Depends(require("matches.talent")),
+                 state: Any = Depends(get_state)) -> dict[str, Any]:
+    """Needs and 归根 projects for a talent."""
+    return state.workflows.match_talent(talent_id, k=k)
+
+
+@router.get("/challenges/{challenge_id}/leads", summary="揭榜挂帅：揭榜人与团队")
+def leads(challenge_id: str, n: int = Query(10, ge=1, le=50),
+          user: User = Depends(require("leads")),
+          state: Any = Depends(get_state)) -> dict[str, Any]:
+    """Eligible leads and a proposed team for a challenge."""
+    return state.workflows.leads(challenge_id, n_leads=n)
+
+
+@router.post("/pairing-runs", status_code=201, summary="发起资智结对运行")
+def pairing_run(body: PairingRunIn, user: User = Depends(require("runs.create")),
+                state: Any = Depends(get_state)) -> dict[str, Any]:
+    """Run the pairing over every open need; its suggestions go to the review queue."""
+    return state.workflows.pair_run(
+        solver=body.solver, max_load=body.max_load, demand=body.demand,
+        min_score=body.min_score, k=body.k, started_by=user.username)
+
+
+@router.get("/pairing-runs/{run_id}", summary="查看结对运行")
+def pairing_show(run_id: str, user: User = Depends(require("runs.read")),
+                 state: Any = Depends(get_state)) -> dict[str, Any]:
+    """A stored run with its suggestions (a reviewer sees its own work group's)."""
+    shown: dict[str, Any] = state.workflows.pair_show(run_id)
+    if user.role == "reviewer":
+        shown["pairs"] = [p for p in shown["pairs"] if p["work_group"] == user.work_group]
+    return shown

@@ -1,0 +1,150 @@
+"""What the running service holds: the application, the workflows over the serving index,
+the match cache and short-lived account lookups.
+
+Match results are cached by (index version, ranker version, need id, need content hash, k);
+the cache is dropped when the serving index or ranker version changes (checked at most once
+a second), so a rebuilt index is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from api.application import Application
+from api.service.auth import Sessions
+from data.store.users import User
+
+CACHE_SIZE = 4096
+VERSION_CHECK_S = 1.0
+USER_TTL_S = 5.0
+
+
+class ServiceState:
+    """The service's long-lived objects (one per app)."""
+
+    def __init__(self, application: Application) -> None:
+        """Wrap ``application`` (its settings give the secret key)."""
+        self.application = application
+        self.sessions = Sessions(application.settings.secret_key)
+        self._lock = threading.Lock()
+        self._workflows: Any = None
+        self._versions: tuple[str | None, int] | None = None
+        self._checked = 0.0
+        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._encoded: dict[int, bytes] = {}
+        self._users: dict[str, tuple[float, User | None]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    # -- versions and workflows -------------------------------------------------------------
+    def versions(self) -> tuple[str | None, int]:
+        """(serving index version name, ranker version), re-read at most once a second."""
+        now = time.monotonic()
+        if self._versions is None or now - self._checked > VERSION_CHECK_S:
+            from embeddings.persist import VersionedFolder
+            from matching.ranker import current_version
+
+            index = VersionedFolder(Path(self.application.settings.index_dir)).current_name()
+            ranker_dir = self.application.ranker_dir
+            ranker = current_version(ranker_dir) if ranker_dir.exists() else 0
+            with self._lock:
+                if self._versions is not None and self._versions != (index, ranker):
+                    self._workflows = None
+                    self._cache.clear()
+                    self._encoded.clear()
+                self._versions, self._checked = (index, ranker), now
+        assert self._versions is not None
+        return self._versions
+
+    @property
+    def workflows(self) -> Any:
+        """The workflows over the serving index (rebuilt when its version changes)."""
+        self.versions()
+        with self._lock:
+            if self._workflows is None:
+                self._workflows = self.application.workflows()
+            return self._workflows
+
+    # -- matches ----------------------------------------------------------------------------
+    def match_need(self, need: Any, k: int) -> dict[str, Any]:
+        """``Workflows.match_need`` for ``need``, cached (unmasked; callers mask).
+
+        Args:
+            need: the need or challenge record (its content is part of the key).
+            k: how many matches.
+
+        Returns:
+            The workflow's JSON-ready result (shared: do not mutate).
+        """
+        digest = hashlib.sha256(need.model_dump_json().encode("utf-8")).hexdigest()[:16]
+        key = (*self.versions(), need.id, digest, k)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return found
+        result = self.workflows.match_need(need.id, k=k)
+        with self._lock:
+            self.misses += 1
+            self._cache[key] = result
+            while len(self._cache) > CACHE_SIZE:
+                _, old = self._cache.popitem(last=False)
+                self._encoded.pop(id(old), None)
+        return result
+
+    def encoded(self, result: dict[str, Any]) -> bytes:
+        """The JSON bytes of a cached result (encoded once per cached object).
+
+        Args:
+            result: a result returned by :meth:`match_need`.
+
+        Returns:
+            UTF-8 JSON.
+        """
+        key = id(result)
+        found = self._encoded.get(key)
+        if found is None:
+            found = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+            with self._lock:
+                if any(v is result for v in self._cache.values()):
+                    self._encoded[key] = found
+        return found
+
+    def clear_cache(self) -> None:
+        """Forget cached matches (after a write that changes what matches)."""
+        with self._lock:
+            self._cache.clear()
+            self._encoded.clear()
+
+    # -- accounts ---------------------------------------------------------------------------
+    def _cached_user(self, key: str, load: Any) -> User | None:
+        now = time.monotonic()
+        hit = self._users.get(key)
+        if hit is not None and now - hit[0] < USER_TTL_S:
+            return hit[1]
+        user = load()
+        if user is not None and user.disabled:
+            user = None
+        self._users[key] = (now, user)
+        return user
+
+    def user_by_token(self, digest: str) -> User | None:
+        """The enabled account owning the token hash (cached a few seconds)."""
+        return self._cached_user("t:" + digest,
+                                 lambda: self.application.store.user_by_token(digest))
+
+    def user_by_id(self, user_id: str) -> User | None:
+        """The enabled account ``user_id`` (cached a few seconds)."""
+        return self._cached_user("u:" + user_id,
+                                 lambda: self.application.store.get_user_by_id(user_id))
+
+    def forget_users(self) -> None:
+        """Drop cached account lookups (after disabling an account)."""
+        self._users.clear()

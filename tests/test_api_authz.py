@@ -1,0 +1,228 @@
+"""The authorisation matrix: every role × every endpoint against the table in
+``api.service.authz``, and no phone number or e-mail in any enterprise response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.application import Application
+from api.service.app import create_app
+from api.service.auth import create_user
+from api.service.authz import TABLE, allowed
+from api.service.demo import prepare
+
+ROLES = ("anonymous", "admin", "reviewer", "enterprise", "organizer")
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
+
+
+@dataclass
+class Env:
+    application: Application
+    client: TestClient
+    tokens: dict[str, str]
+    enterprise_id: str
+    own_need: str
+    other_need: str
+    enterprise_texts: list[str] = field(default_factory=list)
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {} if role == "anonymous" else {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
+    application = prepare(tmp_path_factory.mktemp("authz"), talents=120, needs=30)
+    store = application.store
+    needs = [n for n in store.iter("needs") if n.enterprise_id]
+    enterprise_id = needs[0].enterprise_id
+    other = next(n for n in needs if n.enterprise_id != enterprise_id)
+    tokens = {}
+    for role, extra in (("admin", {}), ("reviewer", {"work_group": "tech_return"}),
+                        ("enterprise", {"enterprise_id": enterprise_id}), ("organizer", {})):
+        _, tokens[role] = create_user(store, f"m-{role}", role, **extra)
+    client = TestClient(create_app(application=application))
+    return Env(application, client, tokens, enterprise_id, needs[0].id, other.id)
+
+
+def _suggestion(env: Env) -> Any:
+    return env.application.store.suggestions(work_group="tech_return", status="proposed")[0]
+
+
+def _temp_project(env: Env) -> str:
+    pid = f"P-{uuid.uuid4().hex[:8]}"
+    env.application.store.upsert("projects", [{"id": pid, "name": "临时项目", "status": "intended"}])
+    return pid
+
+
+@dataclass
+class Call:
+    action: str
+    method: str
+    path: Callable[[Env], str]
+    body: Callable[[Env], Any] | None = None
+    files: dict[str, Any] | None = None
+
+
+def _p(path: str) -> Callable[[Env], str]:
+    return lambda env: path.format(own=env.own_need, ent=env.enterprise_id)
+
+
+CALLS = [
+    Call("me", "GET", _p("/api/v1/me")),
+    Call("talents.read", "GET", _p("/api/v1/talents?limit=5")),
+    Call("talents.read", "GET", _p("/api/v1/talents/T000001")),
+    Call("talents.write", "PATCH", _p("/api/v1/talents/T000002"),
+         lambda env: {"position": "总工程师"}),
+    Call("enterprises.read", "GET", _p("/api/v1/enterprises?limit=3")),
+    Call("enterprises.write", "PATCH", _p("/api/v1/enterprises/{ent}"),
+         lambda env: {"description": "更新的简介"}),
+    Call("needs.read", "GET", _p("/api/v1/needs")),
+    Call("needs.read", "GET", _p("/api/v1/needs/{own}")),
+    Call("needs.write", "POST", _p("/api/v1/needs"),
+         lambda env: {"id": f"N-{uuid.uuid4().hex[:8]}", "kind": "tech", "title": "新需求",
+                      "enterprise_id": env.enterprise_id}),
+    Call("challenges.read", "GET", _p("/api/v1/challenges")),
+    Call("challenges.write", "PATCH", _p("/api/v1/challenges/C0001"),
+         lambda env: {"funding": 100}),
+    Call("projects.read", "GET", _p("/api/v1/projects")),
+    Call("projects.write", "POST", _p("/api/v1/projects"),
+         lambda env: {"id": f"P-{uuid.uuid4().hex[:8]}", "name": "新项目", "status": "intended"}),
+    Call("projects.write", "DELETE", lambda env: f"/api/v1/projects/{_temp_project(env)}"),
+    Call("events.read", "GET", _p("/api/v1/events")),
+    Call("events.write", "POST", _p("/api/v1/events"),
+         lambda env: {"id": "EV-test", "name": "测试对接会", "time_slots": ["09:00-09:30"]}),
+    Call("import", "POST", _p("/api/v1/import/projects"),
+         files={"file": ("p.csv", "项目编号,项目名称,项目状态\nPX1,导入项目,意向\n".encode(),
+                         "text/csv")}),
+    Call("export", "GET", _p("/api/v1/export/projects?format=csv")),
+    Call("matches.need", "GET", _p("/api/v1/needs/{own}/matches?k=5")),
+    Call("matches.talent", "GET", _p("/api/v1/talents/T000001/matches?k=5")),
+    Call("leads", "GET", _p("/api/v1/challenges/C0001/leads")),
+    Call("runs.create", "POST", _p("/api/v1/pairing-runs"), lambda env: {"max_load": 2}),
+    Call("runs.read", "GET", lambda env: f"/api/v1/pairing-runs/{_suggestion(env).run_id}"),
+    Call("suggestions.read", "GET", _p("/api/v1/suggestions")),
+    Call("suggestions.read", "GET", lambda env: f"/api/v1/suggestions/{_suggestion(env).id}"),
+    Call("suggestions.decide", "POST",
+         lambda env: f"/api/v1/suggestions/{_suggestion(env).id}/decision",
+         lambda env: {"status": "deferred", "reason": "矩阵测试", "version":
+                      _suggestion(env).version}),
+    Call("audit.read", "GET", _p("/api/v1/audit")),
+    Call("events.shortlist", "POST", _p("/api/v1/events/EV-sample/shortlist"),
+         lambda env: {"m": 2}),
+    Call("events.export", "GET", _p("/api/v1/events/EV-sample/export?format=csv")),
+]
+
+
+def test_every_action_of_the_table_is_exercised() -> None:
+    assert {c.action for c in CALLS} == set(TABLE)
+
+
+def _send(env: Env, call: Call, role: str) -> Any:
+    path = call.path(env)
+    kwargs: dict[str, Any] = {"headers": env.headers(role)}
+    if call.body is not None:
+        kwargs["json"] = call.body(env)
+    if call.files is not None:
+        kwargs["files"] = call.files
+    return env.client.request(call.method, path, **kwargs)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.action}")
+def test_matrix(env: Env, call: Call, role: str) -> None:
+    response = _send(env, call, role)
+    if role == "anonymous":
+        expected: Any = 401
+    elif allowed(role, call.action):
+        expected = "2xx"
+    else:
+        expected = 403
+    got = response.status_code
+    assert (200 <= got < 300) if expected == "2xx" else got == expected, (
+        f"{role} {call.method} {call.path(env)} → {got}: {response.text[:300]}")
+    body = response.json() if response.headers.get("content-type", "").startswith(
+        "application/json") else None
+    if got >= 400:
+        assert body is not None and body["message"], response.text
+    if role == "enterprise":
+        assert not MOBILE.search(response.text), response.text[:500]
+        assert not EMAIL.search(response.text), response.text[:500]
+
+
+def test_healthz_needs_no_auth(env: Env) -> None:
+    assert env.client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_contacts_exist_so_the_pii_check_can_fail(env: Env) -> None:
+    admin = env.client.get("/api/v1/export/talents?format=csv&contacts=true",
+                           headers=env.headers("admin"))
+    assert admin.status_code == 200
+    assert MOBILE.search(admin.text) or EMAIL.search(admin.text)
+    plain = env.client.get("/api/v1/export/talents?format=csv", headers=env.headers("admin"))
+    assert not MOBILE.search(plain.text) and not EMAIL.search(plain.text)
+    organizer = env.client.get("/api/v1/export/talents?format=csv&contacts=true",
+                               headers=env.headers("organizer"))
+    assert organizer.status_code == 403
+
+
+def test_event_export_contacts_by_role(env: Env) -> None:
+    got = {role: env.client.get("/api/v1/events/EV-sample/export?format=csv",
+                                headers=env.headers(role)).text
+           for role in ("admin", "organizer")}
+    assert all(MOBILE.search(t) or EMAIL.search(t) for t in got.values())
+
+
+def test_enterprise_sees_own_needs_only(env: Env) -> None:
+    h = env.headers("enterprise")
+    items = env.client.get("/api/v1/needs?limit=500", headers=h).json()["items"]
+    assert items and {n["enterprise_id"] for n in items} == {env.enterprise_id}
+    assert env.client.get(f"/api/v1/needs/{env.other_need}", headers=h).status_code == 403
+    assert env.client.get(f"/api/v1/needs/{env.other_need}/matches",
+                          headers=h).status_code == 403
+
+
+def test_enterprise_matches_hide_employer_until_approved(env: Env) -> None:
+    h = env.headers("enterprise")
+    masked = env.client.get(f"/api/v1/needs/{env.own_need}/matches?k=5", headers=h).json()
+    full = env.client.get(f"/api/v1/needs/{env.own_need}/matches?k=5",
+                          headers=env.headers("admin")).json()
+    orgs = {m["organisation"] for m in full["matches"] if m["organisation"]}
+    assert orgs, "the sample talents have employers"
+    text = str(masked)
+    assert not any(o in text for o in orgs)
+    talent = masked["matches"][0]["talent_id"]
+    talent_view = env.client.get(f"/api/v1/talents/{talent}", headers=h).json()
+    assert "对接批准后可见" in str(talent_view.get("organisation")) and "contact" not in talent_view
+    # approve a pairing of this talent with the enterprise's need: the employer shows
+    from data.records import Suggestion, WorkGroup
+
+    sid = f"S-{uuid.uuid4().hex[:8]}"
+    env.application.store.add_suggestions([Suggestion(
+        id=sid, need_id=env.own_need, talent_id=talent, score=0.5,
+        work_group=WorkGroup.tech_return)])
+    decided = env.client.post(f"/api/v1/suggestions/{sid}/decision", headers=env.headers("admin"),
+                              json={"status": "approved", "reason": "对接成功", "version": 1})
+    assert decided.status_code == 200, decided.text
+    shown = env.client.get(f"/api/v1/talents/{talent}", headers=h).json()
+    assert shown["organisation"] and "对接批准后可见" not in shown["organisation"]
+
+
+def test_unknown_token_is_401_and_disabled_account_loses_access(env: Env,
+                                                                tmp_path: Path) -> None:
+    bad = env.client.get("/api/v1/me", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and "令牌" in bad.json()["message"]
+    _, token = create_user(env.application.store, "m-gone", "organizer")
+    h = {"Authorization": f"Bearer {token}"}
+    assert env.client.get("/api/v1/me", headers=h).status_code == 200
+    env.application.store.set_user_disabled("m-gone")
+    env.client.app.state.service.forget_users()  # type: ignore[attr-defined]
+    assert env.client.get("/api/v1/me", headers=h).status_code == 401

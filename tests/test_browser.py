@@ -1,0 +1,139 @@
+"""Browser tests in real Chromium (Debian's /usr/bin/chromium through Playwright) against
+the service on loopback: the reviewer's approval flow and the enterprise's masked matches.
+
+Without chromium the tests are skipped, loudly; with ``CI`` or ``TALENTMATCH_REQUIRE_BROWSER``
+set they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.service.app import create_app
+from api.service.auth import ensure_demo_accounts
+from api.service.demo import prepare
+from api.service.serving import running_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
+SCREENSHOT = Path(os.environ.get("TALENTMATCH_SCREENSHOT", "/tmp/tm_detail.png"))
+
+
+def _require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = ("!!! 浏览器测试未运行：找不到 /usr/bin/chromium（sudo apt-get install chromium "
+              "fonts-noto-cjk，或 make system-deps） !!!")
+    if os.environ.get("CI") or os.environ.get("TALENTMATCH_REQUIRE_BROWSER"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    _require_browser()
+    application = prepare(tmp_path_factory.mktemp("browser"), talents=120, needs=30)
+    accounts = {a["username"]: a for a in ensure_demo_accounts(application)}
+    with running_server(create_app(application=application)) as base:
+        yield base, accounts
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(page: Any, base: str, account: dict[str, Any]) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", account["username"])
+    page.fill("input[name=password]", account["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_reviewer_filters_approves_and_audit_shows_it(server: tuple[str, dict[str, Any]],
+                                                      browser: Any) -> None:
+    base, accounts = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    _login(page, base, accounts["tech"])
+    assert "/review" in page.url
+    page.select_option("select[name=group]", label="技术回归")
+    page.select_option("select[name=status]", value="proposed")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert "group=tech_return" in page.url
+    rows = page.locator("table.list tbody tr")
+    assert rows.count() > 0
+    assert all("技术回归" in rows.nth(i).inner_text() for i in range(rows.count()))
+    page.locator("a.open").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".bar").count() > 0
+    assert page.locator(".bar").first.bounding_box()["width"] > 0
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    suggestion_id = page.url.rsplit("/", 1)[-1]
+    page.fill("textarea[name=reason]", "研究方向与需求高度吻合，同意对接（浏览器测试）")
+    page.click("button.approve")
+    page.wait_for_load_state()
+    assert "已同意" in page.content()
+    page.goto(f"{base}/audit")
+    audit = page.content()
+    assert suggestion_id in audit and "同意对接（浏览器测试）" in audit
+    assert "已同意" in audit and "待审核" in audit
+    page.close()
+
+
+def test_enterprise_posts_need_and_sees_masked_matches(server: tuple[str, dict[str, Any]],
+                                                       browser: Any) -> None:
+    base, accounts = server
+    page = browser.new_page()
+    _login(page, base, accounts["enterprise"])
+    assert "/enterprise" in page.url
+    page.fill("input[name=title]", "尼龙新材料改性工艺技术攻关")
+    page.select_option("select[name=kind]", value="tech")
+    page.fill("input[name=required_expertise]", "高分子材料、材料工程")
+    page.fill("textarea[name=description]", "寻求尼龙改性与注塑工艺方面的专家指导")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state()
+    assert "/enterprise/needs/" in page.url
+    rows = page.locator("table.matches tbody tr")
+    assert rows.count() > 0 and "暂无匹配" not in rows.first.inner_text()
+    html = page.content()
+    assert not MOBILE.search(html), MOBILE.search(html)
+    assert not EMAIL.search(html), EMAIL.search(html)
+    page.close()
+
+
+def test_demand_map_page_renders_with_its_picture(server: tuple[str, dict[str, Any]],
+                                                  browser: Any) -> None:
+    base, accounts = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    _login(page, base, accounts["admin"])
+    page.goto(f"{base}/demand-map", timeout=180_000)
+    page.wait_for_load_state()
+    img = page.locator("img#heatmap")
+    assert img.count() == 1
+    img.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('img#heatmap').complete", timeout=120_000)
+    width = page.evaluate("document.querySelector('img#heatmap').naturalWidth")
+    assert width > 0, "the heatmap picture did not load"
+    assert "紧缺" in page.content()
+    page.screenshot(path="/tmp/tm_demand_map.png", full_page=False)
+    page.close()
