@@ -271,6 +271,15 @@ def _progress(label: str) -> Any:
     return wrap
 
 
+def _call(fn: Any) -> Any:
+    """Run ``fn``; a domain error becomes a clear message and exit code 2."""
+    try:
+        return fn()
+    except _domain_errors() as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
 def _domain_errors() -> tuple[type[BaseException], ...]:
     from api.workflows import NotFound
     from embeddings.persist import IndexNotBuilt
@@ -290,11 +299,7 @@ def match_need(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Talents for a need, with Chinese explanations (no contact data)."""
-    try:
-        result = _app().workflows().match_need(need_id, k=k)
-    except _domain_errors() as exc:
-        _fail(str(exc))
-        return
+    result = _call(lambda: _app().workflows().match_need(need_id, k=k))
     if as_json:
         _print_json(result)
         return
@@ -318,11 +323,7 @@ def match_talent(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Needs and 归根 projects for a talent: what would bring this person home."""
-    try:
-        result = _app().workflows().match_talent(talent_id, k=k)
-    except _domain_errors() as exc:
-        _fail(str(exc))
-        return
+    result = _call(lambda: _app().workflows().match_talent(talent_id, k=k))
     if as_json:
         _print_json(result)
         return
@@ -344,11 +345,7 @@ def leads(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Eligible leads (揭榜人) for a challenge and a proposed team of 3–5, with reasons."""
-    try:
-        result = _app().workflows().leads(challenge_id, n_leads=n)
-    except _domain_errors() as exc:
-        _fail(str(exc))
-        return
+    result = _call(lambda: _app().workflows().leads(challenge_id, n_leads=n))
     if as_json:
         _print_json(result)
         return
@@ -386,13 +383,9 @@ def pair_run(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Propose expert–need pairs over every open need; stored as a run with suggestions."""
-    try:
-        result = _app().workflows().pair_run(solver=solver, max_load=max_load, demand=demand,
-                                             min_score=min_score, k=k,
-                                             progress=_progress("候选生成"))
-    except _domain_errors() as exc:
-        _fail(str(exc))
-        return
+    result = _call(lambda: _app().workflows().pair_run(
+        solver=solver, max_load=max_load, demand=demand, min_score=min_score, k=k,
+        progress=_progress("候选生成")))
     if as_json:
         keys = ("run_id", "solver", "objective", "partial", "messages", "pairs", "alternates")
         _print_json({key: result[key] for key in keys})
@@ -411,11 +404,7 @@ def pair_show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """A stored pairing run: parameters, objective, messages and its suggestions."""
-    try:
-        result = _app().workflows().pair_show(run_id)
-    except _domain_errors() as exc:
-        _fail(str(exc))
-        return
+    result = _call(lambda: _app().workflows().pair_show(run_id))
     if as_json:
         _print_json(result)
         return
