@@ -256,7 +256,7 @@ def write_outputs(dm: DemandMap, out: Path) -> list[Path]:
         The written paths.
     """
     from api.demand_pictures import bars, heatmap
-    from data.io.event_export import write_sheets
+    from data.io.exporter import write_sheets
 
     out.mkdir(parents=True, exist_ok=True)
     data = dm.to_dict()

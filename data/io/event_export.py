@@ -22,14 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from data.io.exporter import (
-    MAX_WIDTH,
-    MIN_WIDTH,
-    WIDTH_SAMPLE,
-    _contact_of,
-    _display_width,
-    _xlsx_cell,
-)
+from data.io.exporter import _contact_of, write_sheets
 from data.io.readers import detect_format
 from data.records import Contact
 
@@ -274,42 +267,3 @@ def _format(path: Path, fmt: str | None) -> str:
         raise ValueError(f"不支持的导出格式「{kind}」；对接会名单可导出 xlsx、csv、html")
     return kind
 
-
-def write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """A workbook with one sheet per frame, each with a bold frozen header row.
-
-    Cells are written as by :mod:`data.io.exporter` (streaming mode, ``=…`` kept as text,
-    CJK-aware column widths).
-
-    Args:
-        frames: sheet name → table, in sheet order.
-        path: the output file.
-
-    Returns:
-        The path written.
-    """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for sheet, frame in frames.items():
-        ws = wb.create_sheet(sheet)
-        ws.freeze_panes = "A2"
-        for index, name in enumerate(frame.columns, start=1):
-            sample = [name, *frame[name].head(WIDTH_SAMPLE).tolist()]
-            width = max(_display_width(str(v)) for v in sample) + 2
-            ws.column_dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH),
-                                                                       MAX_WIDTH)
-        header = []
-        for name in frame.columns:
-            cell = WriteOnlyCell(ws, value=str(name))
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in frame.itertuples(index=False, name=None):
-            ws.append([_xlsx_cell(ws, v) for v in row])
-    wb.save(path)
-    return Path(path)

@@ -164,10 +164,23 @@ def _write_jsonl(records: list[Record], path: Path, include_contacts: bool,
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    """A workbook with a bold, frozen header row and fitted column widths.
+    """A one-sheet workbook (see :func:`write_sheets`)."""
+    write_sheets({sheet: frame}, path)
 
-    Written in openpyxl's streaming (write-only) mode: empty cells are skipped and text that
-    starts with ``=`` stays text instead of becoming a formula.
+
+def write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """A workbook with one sheet per frame, each with a bold, frozen header row.
+
+    Written in openpyxl's streaming (write-only) mode: empty cells are skipped, text that
+    starts with ``=`` stays text instead of becoming a formula, and column widths are fitted
+    to the (CJK-aware) display width of the first rows.
+
+    Args:
+        frames: sheet name → table, in sheet order.
+        path: the output file.
+
+    Returns:
+        The path written.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -175,23 +188,25 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.freeze_panes = "A2"
-    for index, name in enumerate(frame.columns, start=1):
-        sample = [name, *frame[name].head(WIDTH_SAMPLE).tolist()]
-        width = max(_display_width(str(v)) for v in sample) + 2
-        ws.column_dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH),
-                                                                   MAX_WIDTH)
     bold = Font(bold=True)
-    header = []
-    for name in frame.columns:
-        cell = WriteOnlyCell(ws, value=str(name))
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_xlsx_cell(ws, v) for v in row])
-    wb.save(path)
+    for sheet, frame in frames.items():
+        ws = wb.create_sheet(sheet)
+        ws.freeze_panes = "A2"
+        for index, name in enumerate(frame.columns, start=1):
+            sample = [name, *frame[name].head(WIDTH_SAMPLE).tolist()]
+            width = max(_display_width(str(v)) for v in sample) + 2
+            ws.column_dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH),
+                                                                       MAX_WIDTH)
+        header = []
+        for name in frame.columns:
+            cell = WriteOnlyCell(ws, value=str(name))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in frame.itertuples(index=False, name=None):
+            ws.append([_xlsx_cell(ws, v) for v in row])
+    wb.save(Path(path))
+    return Path(path)
 
 
 def _xlsx_cell(ws: Any, value: Any) -> Any:
