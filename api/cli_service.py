@@ -31,6 +31,8 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     demo_accounts: Annotated[bool, typer.Option(
         "--demo-accounts", help="create/reset one demo account per role and print them")] = False,
+    warm: Annotated[bool, typer.Option(
+        "--warm/--no-warm", help="precompute every open need's matches in the background")] = True,
 ) -> None:
     """Serve the API (/api/v1, /docs) and the web pages over what the store holds."""
     import uvicorn
@@ -47,8 +49,21 @@ def serve(
         from api.service.auth import ensure_demo_accounts
 
         _print_accounts(ensure_demo_accounts(app.state.service.application))
+    if warm:
+        import threading
+
+        threading.Thread(target=_warm, args=(app.state.service,), daemon=True).start()
     console.print(f"服务地址: http://{host}:{port}/  · API 文档: http://{host}:{port}/docs")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _warm(state: Any) -> None:
+    """Background warm-up of the match cache; a failure is reported, not fatal."""
+    try:
+        n = state.warm()
+        console.print(f"已预计算 {n} 项需求的匹配结果")
+    except Exception as exc:  # the service keeps serving; requests compute on demand
+        err.print(f"[yellow]预计算匹配结果失败[/]: {exc}")
 
 
 def _print_accounts(accounts: list[dict[str, Any]]) -> None:

@@ -249,3 +249,15 @@ def test_search_filters_and_paging(client: TestClient, tokens: dict[str, str],
     name = hits["items"][0]["name"]
     by_name = client.get("/api/v1/talents", params={"q": name}, headers=h).json()
     assert any(t["name"] == name for t in by_name["items"])
+
+
+def test_warm_precomputes_every_open_need(client: TestClient, tokens: dict[str, str]) -> None:
+    state = client.app.state.service  # type: ignore[attr-defined]
+    state.clear_cache()
+    warmed = state.warm()
+    assert warmed == len(state.workflows.open_needs()) > 0
+    misses = state.misses
+    need_id = state.workflows.open_needs()[0].id
+    r = client.get(f"/api/v1/needs/{need_id}/matches?k=20", headers=_h(tokens["r-admin"]))
+    assert r.status_code == 200
+    assert state.misses == misses, "a warmed need is served from the cache"
