@@ -63,7 +63,7 @@ class Workflows:
         found = self.app.store.get("needs", need_id) or self.app.store.get("challenges", need_id)
         if found is None:
             raise NotFound("需求", need_id)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _ranked(self, need: Need, k: int) -> Any:
         from embeddings.render import need_text

@@ -166,7 +166,8 @@ class HybridRetriever:
             cents = centroids(self._items, self._offsets)
             summary = summary_vectors(self._profile, cents, self._counts, cfg.profile_weight)
             # the centroids are kept only when they are the item signal (memory: n × dim)
-            self._centroids = cents if cfg.item_aggregation == "centroid" else np.zeros((0, 0))
+            self._centroids = (cents if cfg.item_aggregation == "centroid"
+                               else np.zeros((0, 0), dtype=np.float32))
             del cents
         self._summary = DenseIndex(
             self._profile.shape[1], ann_threshold=cfg.ann_threshold, hnsw_m=cfg.hnsw_m,

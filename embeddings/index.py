@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -100,7 +100,7 @@ class DirectionData:
     def load(cls, folder: Path, mmap: bool = False) -> DirectionData:
         """Read arrays written by :meth:`save`."""
         rows = [json.loads(line) for line in (folder / "docs.jsonl").open(encoding="utf-8")]
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         return cls(
             ids=[r["id"] for r in rows], hashes=[r["hash"] for r in rows],
             counts=np.array([r["n_items"] for r in rows], dtype=np.int64),

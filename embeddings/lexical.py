@@ -70,7 +70,8 @@ class LexicalIndex:
         if len(set(ids)) != len(ids):
             raise ValueError("duplicate document ids")
         self.ids = list(ids)
-        self.tokens = [list(t) for t in token_lists] if keep_tokens else list(token_lists)
+        self.tokens = [list(t) for t in token_lists] if keep_tokens else \
+            [t if isinstance(t, list) else list(t) for t in token_lists]
         self._reindex()
         if not keep_tokens:
             self.tokens = []

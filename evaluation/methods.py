@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -334,7 +335,8 @@ class RetrieverBackend:
             return self.encoder_name
         from embeddings.encoders import make_encoder
 
-        return make_encoder(self.encoder_name, threads=self.threads, cache_dir=self.cache_dir)
+        cache = Path(self.cache_dir) if self.cache_dir is not None else None
+        return make_encoder(self.encoder_name, threads=self.threads, cache_dir=cache)
 
     @staticmethod
     def queries(needs: Sequence[Row]) -> list[str]:
