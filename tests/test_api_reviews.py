@@ -261,3 +261,19 @@ def test_warm_precomputes_every_open_need(client: TestClient, tokens: dict[str, 
     r = client.get(f"/api/v1/needs/{need_id}/matches?k=20", headers=_h(tokens["r-admin"]))
     assert r.status_code == 200
     assert state.misses == misses, "a warmed need is served from the cache"
+
+
+def test_search_filters_are_applied(client: TestClient, tokens: dict[str, str],
+                                    application: Application) -> None:
+    talents = list(application.store.iter("talents"))
+    county = talents[0].hometown_county
+    chain = talents[0].chains[0]
+    r = client.get("/api/v1/talents", params={"county": county, "chain": chain, "limit": 500},
+                   headers=_h(tokens["r-admin"]))
+    assert r.status_code == 200
+    want = {t.id for t in talents if t.hometown_county == county and chain in t.chains}
+    assert {i["id"] for i in r.json()["items"]} == want and r.json()["total"] == len(want)
+    needs = list(application.store.iter("needs"))
+    r = client.get("/api/v1/needs", params={"kind": "tech", "limit": 500},
+                   headers=_h(tokens["r-admin"]))
+    assert r.json()["total"] == sum(1 for n in needs if n.kind == "tech")

@@ -369,3 +369,18 @@ def test_get_many_reads_known_ids(tmp_path: Path) -> None:
     got = store.get_many("talents", [made[0].id, made[2].id, "missing", made[0].id])
     assert sorted(got) == sorted([made[0].id, made[2].id])
     assert got[made[2].id].name == made[2].name
+
+
+def test_iter_where_filters_in_sql(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    made = [make_talent(i) for i in range(8)]
+    store.upsert("talents", made)
+    county = made[1].hometown_county
+    got = [t.id for t in store.iter_where("talents", {"county": county}, batch_size=2)]
+    assert got == [t.id for t in made if t.hometown_county == county]
+    chain = made[0].chains[0]
+    by_chain = {t.id for t in store.iter_where("talents", {"chain": chain})}
+    assert by_chain == {t.id for t in made if chain in t.chains}
+    assert not list(store.iter_where("talents", {"chain": chain[:1] + "不存在"}))
+    with pytest.raises(ValueError, match="cannot filter"):
+        list(store.iter_where("talents", {"name": "x"}))

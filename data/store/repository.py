@@ -209,9 +209,28 @@ def get_contact(conn: Connection, entity: str, id: str) -> Contact | None:
     return None if row is None else rows.contact_from_row(row)
 
 
-def page(conn: Connection, entity: str, after: str | None, limit: int) -> list[tuple[str, Any]]:
-    """Up to ``limit`` (id, data) pairs of ``entity`` with id > ``after``, ordered by id."""
+FILTER_COLUMNS = ("kind", "county", "category", "status", "city")
+"""Key columns that :func:`page` can filter on by equality (``chain`` matches one of a
+record's chains)."""
+
+
+def page(conn: Connection, entity: str, after: str | None, limit: int,
+         where: Mapping[str, str] | None = None) -> list[tuple[str, Any]]:
+    """Up to ``limit`` (id, data) pairs of ``entity`` with id > ``after``, ordered by id.
+
+    ``where`` narrows by key columns: equality on :data:`FILTER_COLUMNS`, and ``chain`` equal
+    to one of the record's chains (stored joined by ``|``).
+    """
     query = sa.select(records.c.id, records.c.data).where(records.c.entity == entity)
+    for name, value in (where or {}).items():
+        if name == "chain":
+            joined = sa.literal("|") + records.c.chain + sa.literal("|")
+            query = query.where(joined.contains(f"|{value}|", autoescape=True))
+        elif name in FILTER_COLUMNS:
+            query = query.where(records.c[name] == value)
+        else:
+            raise ValueError(f"cannot filter {entity} on {name!r}; filters: chain, "
+                             + ", ".join(FILTER_COLUMNS))
     if after is not None:
         query = query.where(records.c.id > after)
     query = query.order_by(records.c.id).limit(limit)

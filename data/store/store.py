@@ -217,11 +217,30 @@ class Store:
             raise ValueError("batch_size must be ≥ 1")
         return self._iter(entity, batch_size)
 
-    def _iter(self, entity: str, batch_size: int) -> Iterator[Record]:
+    def iter_where(self, entity: str, where: Mapping[str, str],
+                   batch_size: int = 1000) -> Iterator[Record]:
+        """Like :meth:`iter`, narrowed in SQL by key columns.
+
+        Args:
+            entity: an entity name.
+            where: ``chain`` (one of the record's chains) and equality on kind, county
+                (a talent's hometown county), category, status, city.
+            batch_size: records per query (≥ 1).
+
+        Returns:
+            An iterator of the matching public records, in id order.
+        """
+        rows.check_entity(entity)
+        if batch_size < 1:
+            raise ValueError("batch_size must be ≥ 1")
+        return self._iter(entity, batch_size, dict(where))
+
+    def _iter(self, entity: str, batch_size: int,
+              where: Mapping[str, str] | None = None) -> Iterator[Record]:
         after: str | None = None
         while True:
             with self._read() as conn:
-                batch = repository.page(conn, entity, after, batch_size)
+                batch = repository.page(conn, entity, after, batch_size, where)
             for _, data in batch:
                 yield rows.to_public(entity, data)
             if len(batch) < batch_size:

@@ -48,12 +48,24 @@ def canonicalise(state: Any, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SQL_FILTERS = ("chain", "county", "category", "status", "kind")
+"""Filters the store applies in SQL on its key columns (the rest are checked here)."""
+
+
+def _field(record: Any, name: str) -> str:
+    """The record attribute a filter name reads (talents: chains, hometown county)."""
+    if name == "chain" and not hasattr(record, "chain"):
+        return "chains"
+    if name == "county" and not hasattr(record, "county"):
+        return "hometown_county"
+    return name
+
+
 def _matches(record: Any, q: str | None, filters: dict[str, str | None]) -> bool:
     for name, wanted in filters.items():
         if wanted is None:
             continue
-        value = getattr(record, name if name != "chain" or hasattr(record, "chain") else
-                        "chains", None)
+        value = getattr(record, _field(record, name), None)
         value = getattr(value, "value", value)
         if isinstance(value, list) and wanted not in value:
             return False
@@ -113,7 +125,8 @@ def entity_router(entity: str) -> APIRouter:
         approved = masking.approved_talents(store, user)
         unfiltered = not q and not filters
         found, total = [], 0
-        for record in store.iter(entity, batch_size=min(1000, offset + limit)):
+        where = {k: v for k, v in filters.items() if k in SQL_FILTERS}
+        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit)):
             if not _matches(record, q, filters):
                 continue
             total += 1
