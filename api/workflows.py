@@ -244,9 +244,7 @@ class Workflows:
         if run is None:
             raise NotFound("结对运行", run_id)
         pairs = [{"need_id": s.need_id, "talent_id": s.talent_id, "score": s.score,
-                  "status": str(s.status.value if hasattr(s.status, "value") else s.status),
-                  "work_group": str(s.work_group.value if hasattr(s.work_group, "value")
-                                    else s.work_group),
+                  "status": str(s.status), "work_group": str(s.work_group),
                   "explanation": s.explanation}
                  for s in self.app.store.suggestions(run_id=run_id)]
         result = run.get("result") or {}
