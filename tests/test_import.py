@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -21,11 +16,8 @@ from data.io import (
     import_file,
     read_table,
 )
-from data.records import Record
 from data.taxonomy import Taxonomy
-
-FIXTURES = Path(__file__).parent / "fixtures"
-COMMON_YAML = Path(__file__).resolve().parents[1] / "data" / "taxonomy" / "common.yaml"
+from tests.io_fakes import FIXTURES, MemoryStore, fixture_taxonomy
 
 HEADER = ["人才编号", "姓名", "籍贯", "人才类别", "每年可在平月数", "手机"]
 GOOD = [
@@ -35,48 +27,10 @@ GOOD = [
 ]
 
 
-@dataclass
-class UpsertResult:
-    """What the fake store returns, like data.store's UpsertResult."""
-
-    inserted: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
-class MemoryStore:
-    """An in-memory sink that detects unchanged records by content hash, like the store."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, dict[str, Any]] = {}
-        self.hashes: dict[tuple[str, str], str] = {}
-        self.calls = 0
-
-    def upsert(self, entity: str, records: Sequence[Record]) -> UpsertResult:
-        self.calls += 1
-        result = UpsertResult()
-        for record in records:
-            rid = str(record.id)  # type: ignore[attr-defined]
-            digest = hashlib.sha256(json.dumps(record.model_dump(mode="json"),
-                                               sort_keys=True).encode()).hexdigest()
-            old = self.hashes.get((entity, rid))
-            bucket = (result.inserted if old is None
-                      else result.unchanged if old == digest else result.updated)
-            bucket.append(rid)
-            self.hashes[(entity, rid)] = digest
-            self.records.setdefault(entity, {})[rid] = record
-        return result
-
-
 @pytest.fixture(scope="module")
 def taxonomy(tmp_path_factory: pytest.TempPathFactory) -> Taxonomy:
     """common.yaml plus the fixture cities (平顶山, 南阳), independent of the bundled cities."""
-    folder = tmp_path_factory.mktemp("taxonomy")
-    (folder / "cities").mkdir()
-    shutil.copy(COMMON_YAML, folder / "common.yaml")
-    for city in (FIXTURES / "cities").glob("*.yaml"):
-        shutil.copy(city, folder / "cities" / city.name)
-    return Taxonomy.load(folder)
+    return fixture_taxonomy(tmp_path_factory.mktemp("taxonomy"))
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
