@@ -37,6 +37,7 @@ from embeddings.aggregate import (
 from embeddings.config import RetrievalConfig
 from embeddings.dense import DenseIndex
 from embeddings.lexical import LexicalIndex, top_k
+from embeddings.tokenize import FIELDS, split_fields
 
 METHODS = ("hybrid", "bm25", "dense")
 Query = str | Sequence[str]
@@ -260,9 +261,10 @@ class HybridRetriever:
         if method != "bm25":
             qv = self.query_vector(query) if query_vector is None else query_vector
         t["encode"] = time.perf_counter()
-        bm25 = None
+        bm25 = fields = None
         if method != "dense":
-            bm25 = self._lexical.score_all(self.query_tokens(query))
+            bm25, fields = self._bm25_fields([self.query_tokens(query)])
+            bm25, fields = bm25[:, 0], {f: v[:, 0] for f, v in fields.items()}
         t["bm25"] = time.perf_counter()
         dense_rows = None
         if qv is not None:
@@ -272,7 +274,7 @@ class HybridRetriever:
         if qv is not None:
             full = self._exhaustive_items(qv[:, None])
             exhaustive = None if full is None else full[:, 0]
-        hits = self._rank(qv, bm25, dense_rows, exhaustive, k, method)
+        hits = self._rank(qv, bm25, dense_rows, exhaustive, k, method, fields)
         t["fuse"] = time.perf_counter()
         names = list(t)
         self.last_timings = {b: t[b] - t[a] for a, b in pairwise(names)}
@@ -306,9 +308,9 @@ class HybridRetriever:
                       qvs: np.ndarray | None) -> list[list[Hit]]:
         if method != "bm25" and qvs is None:
             qvs = np.stack([self.query_vector(q) for q in chunk])
-        bm25 = None
+        bm25 = fields = None
         if method != "dense":
-            bm25 = self._lexical.score_batch([self.query_tokens(q) for q in chunk])
+            bm25, fields = self._bm25_fields([self.query_tokens(q) for q in chunk])
         dense_rows = exhaustive = None
         if qvs is not None:
             qvs = np.asarray(qvs, dtype=np.float32)
@@ -322,8 +324,36 @@ class HybridRetriever:
                 None if dense_rows is None else dense_rows[j][dense_rows[j] >= 0],
                 None if exhaustive is None else exhaustive[:, j],
                 k, method,
+                None if fields is None else {f: v[:, j] for f, v in fields.items()},
             ))
         return hits
+
+    def _bm25_fields(self, token_lists: list[list[str]]
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """BM25 of every document for each query, in total and per field.
+
+        The total (``bm25``) is the score over all the query's tokens. Each field's score
+        (the query's word tokens alone, its character tokens alone) is divided by that
+        field's ceiling for the query (:meth:`LexicalIndex.ceiling`), so ``bm25_words`` and
+        ``bm25_chars`` are shares in [0, 1] that mean the same for every query.
+
+        Args:
+            token_lists: the queries' tokens.
+
+        Returns:
+            ``(total (n, q), {"bm25_words": (n, q), "bm25_chars": (n, q)})``.
+        """
+        split = [split_fields(toks) for toks in token_lists]
+        total = np.zeros((len(self.ids), len(token_lists)), dtype=np.float32)
+        shares: dict[str, np.ndarray] = {}
+        for f in FIELDS:
+            lists = [s[f] for s in split]
+            scores = self._lexical.score_batch(lists)
+            total += scores
+            ceil = np.array([self._lexical.ceiling(t) for t in lists], dtype=np.float32)
+            shares[f"bm25_{f}"] = np.divide(scores, ceil, out=np.zeros_like(scores),
+                                            where=ceil > 0)
+        return total, shares
 
     # -- scoring ----------------------------------------------------------------------------
     def _exhaustive_items(self, qmat: np.ndarray) -> np.ndarray | None:
@@ -368,7 +398,7 @@ class HybridRetriever:
 
     def _rank(self, qv: np.ndarray | None, bm25: np.ndarray | None,
               dense_rows: np.ndarray | None, exhaustive: np.ndarray | None,
-              k: int, method: str) -> list[Hit]:
+              k: int, method: str, fields: dict[str, np.ndarray] | None = None) -> list[Hit]:
         if method == "bm25":
             assert bm25 is not None
             rows = top_k(bm25, k)
@@ -389,6 +419,8 @@ class HybridRetriever:
             parts, ranks = rrf_parts(raw, weights, self.config.rrf_k)
         else:
             parts, ranks = convex_parts(raw, weights)
+        for name, values in (fields or {}).items():  # reported, not fused (features)
+            raw[name] = values[cand]
         return self._hits(cand, raw, parts, ranks, k)
 
     def _dense_hits(self, cand: np.ndarray, raw: dict[str, np.ndarray], k: int) -> list[Hit]:

@@ -198,6 +198,26 @@ class LexicalIndex:
         scores = self._csc[:, unique] @ counts.astype(np.float32)
         return np.asarray(scores, dtype=np.float32).ravel()
 
+    def ceiling(self, query_tokens: Sequence[str]) -> float:
+        """The best score any document could reach for this query.
+
+        The sum, over the query's known tokens (repeats counted), of the largest weight
+        that token has in any document. ``score / ceiling`` is in [0, 1] and means the same
+        for a short and a long query, which a raw BM25 score does not.
+
+        Args:
+            query_tokens: the query's tokens.
+
+        Returns:
+            The ceiling (0 when no token is known).
+        """
+        cols = self.query_ids(query_tokens)
+        if cols.size == 0 or self._csc is None:
+            return 0.0
+        unique, counts = np.unique(cols, return_counts=True)
+        tops = np.asarray(self._csc[:, unique].max(axis=0).toarray()).ravel()
+        return float(tops @ counts)
+
     def score_batch(self, queries: Sequence[Sequence[str]]) -> np.ndarray:
         """BM25 scores of every document for many queries, by one sparse product.
 

@@ -44,7 +44,15 @@ from matching.features import (
 )
 from matching.ranker import RankerModel
 from matching.rules import Reason, RuleResult, check_pair, penalise
-from matching.scorer import FusedScorer, Scorer, feature_row, pool_max, to_matrix
+from matching.calibration import STRENGTH_ZH, calibration_matrix, strength
+from matching.scorer import (
+    SCORER_FEATURES,
+    FusedScorer,
+    Scorer,
+    feature_row,
+    pool_max,
+    to_matrix,
+)
 from matching.tables import MatchingTables, norm
 
 HOME_TIE_WEIGHT = 0.15
@@ -75,6 +83,8 @@ class Match:
     need_id: str = ""
     base_score: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    fused: float = 0.0
+    probability: float | None = None
 
     @property
     def matched_terms(self) -> list[str]:
@@ -98,6 +108,19 @@ class MatchResult:
     matches: list[Match]
     dropped: list[Dropped]
     scorer: str
+    strength: str = ""
+    """``ok`` / ``weak`` (匹配较弱) / ``none`` (无合适人选) with a calibrated scorer, else ""."""
+
+    @property
+    def best_probability(self) -> float | None:
+        """The calibrated probability of the best match (None without a calibrated scorer)."""
+        probs = [m.probability for m in self.matches if m.probability is not None]
+        return max(probs) if probs else None
+
+    @property
+    def strength_zh(self) -> str:
+        """The strength flag in Chinese (empty when the best candidate is strong enough)."""
+        return STRENGTH_ZH.get(self.strength, "")
 
 
 @dataclass
@@ -197,9 +220,11 @@ class Matcher:
         Returns:
             The ranked matches and the dropped pairs.
         """
-        scores, contribs = self.score_candidates(candidates)
+        scores, fused, contribs = self._scores(candidates)
+        calibrated = self.calibrated
         matches, dropped = [], []
-        for cand, score, contrib in zip(candidates, scores, contribs, strict=True):
+        for cand, score, fscore, contrib in zip(candidates, scores, fused, contribs,
+                                                strict=True):
             talent = talents[cand.talent_id]
             rules = check_pair(need, talent, self.tables, enterprise) if apply_rules else None
             if rules is not None and not rules.allowed:
@@ -211,12 +236,42 @@ class Matcher:
             exp = explain(cand.features, named, flags)
             matches.append(Match(cand.talent_id, final, dict(cand.values), named, exp.text_zh,
                                  exp.parts, flags, 0, need.id, float(score),
-                                 cand.features.details_dict()))
+                                 cand.features.details_dict(), float(fscore),
+                                 final if calibrated else None))
         order = sorted(range(len(matches)), key=lambda i: (-matches[i].score, i))
         ranked = [matches[i] for i in order][: k if k is not None else None]
         for r, m in enumerate(ranked, start=1):
             m.rank = r
-        return MatchResult(need.id, ranked, dropped, self.scorer.name)
+        result = MatchResult(need.id, ranked, dropped, self.scorer.name)
+        if calibrated:
+            result.strength = strength(result.best_probability)
+        return result
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether final scores are calibrated probabilities (a calibrated ranker version)."""
+        return bool(getattr(self.ranker, "calibrated", False))
+
+    def _scores(self, candidates: Sequence[Candidate]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(final scores, fused scores, fused contributions)`` of candidates.
+
+        With a calibrated ranker the final score is P(relevant) for *every* candidate
+        (:mod:`matching.calibration`) and the contributions stay the fused ones, which add
+        up to the fused score the explanation bars show. Otherwise see
+        :meth:`score_candidates`.
+        """
+        names = self.fused.feature_names
+        if not candidates:
+            return np.zeros(0), np.zeros(0), np.zeros((0, len(names)))
+        fused, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
+        if self.ranker is not None and self.calibrated:
+            x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
+                                   fused)
+            probs = self.ranker.probability(x)[0]  # type: ignore[union-attr]
+            return probs, fused, contribs
+        final, contribs = self.score_candidates(candidates)
+        return final, fused, contribs
 
     def score_candidates(self, candidates: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
         """Scores and contributions of candidates (no rules).
@@ -240,6 +295,10 @@ class Matcher:
         scores, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
         if self.ranker is None:
             return scores, contribs
+        if self.calibrated:
+            x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
+                                   scores)
+            return self.ranker.probability(x)[0], contribs  # type: ignore[union-attr]
         head = np.lexsort((np.arange(len(scores)), -scores))[: self.rerank_depth]
         logits, learned = self.ranker.score(
             to_matrix([candidates[i].values for i in head], self.ranker.feature_names))

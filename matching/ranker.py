@@ -64,6 +64,8 @@ class RankerModel:
     trained_at: str = ""
     version: int = 0
     name: str = "ranker"
+    kind: str = "decisions"
+    platt: tuple[float, float] = (1.0, 0.0)
 
     # -- scoring ----------------------------------------------------------------------------
     def score(self, features_matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,6 +81,27 @@ class RankerModel:
         z = self.scaler.transform(x)
         contributions = z * self.model.coef_[0]
         return float(self.model.intercept_[0]) + contributions.sum(axis=1), contributions
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether this version scores calibrated probabilities (see matching.calibration)."""
+        return self.kind == "calibrated"
+
+    def probability(self, features_matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated P(relevant) per row: ``sigmoid(a · logit + b)`` (Platt scaling).
+
+        Strictly increasing in the logit when ``a > 0`` (training makes sure it is), and
+        bounded in (0, 1).
+
+        Args:
+            features_matrix: ``(n, f)`` values in ``feature_names`` order.
+
+        Returns:
+            ``(probabilities, logits)``.
+        """
+        logits, _ = self.score(features_matrix)
+        a, b = self.platt
+        return 1.0 / (1.0 + np.exp(-(a * logits + b))), logits
 
     def score_dicts(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Scores of feature dicts (convenience for callers holding dicts).
@@ -103,6 +126,7 @@ class RankerModel:
             "n_examples": self.n_examples, "n_positive": self.n_positive,
             "feature_names": list(self.feature_names), "coefficients": self.coefficients,
             "intercept": float(self.model.intercept_[0]), "metrics": dict(self.metrics),
+            "kind": self.kind, "platt": list(self.platt),
         }
 
     # -- persistence ------------------------------------------------------------------------
@@ -148,9 +172,11 @@ class RankerModel:
                                    "请先运行 `talentmatch ranker train`")
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         parts = joblib.load(folder / "model.joblib")
+        a, b = meta.get("platt", (1.0, 0.0))
         return cls(parts["scaler"], parts["model"], tuple(meta["feature_names"]),
                    int(meta["n_examples"]), int(meta["n_positive"]), dict(meta["metrics"]),
-                   str(meta["trained_at"]), int(meta["version"]))
+                   str(meta["trained_at"]), int(meta["version"]),
+                   kind=str(meta.get("kind", "decisions")), platt=(float(a), float(b)))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -12,7 +12,13 @@ the pair's hit (:func:`retrieval_signals`):
 ``retrieval``      the hybrid retrieval score over the best score of the need's pool (0..1)
 ``dense_profile``  raw cosine of the need and the talent's profile, clipped to [0, 1]
 ``dense_items``    raw aggregated cosine of the need and the talent's achievements, clipped
+``bm25_words``     BM25 of the need's word tokens over their ceiling for this need (0..1)
+``bm25_chars``     BM25 of the need's character tokens over their ceiling (0..1)
 =================  ============================================================================
+
+The two BM25 shares mean the same for every need (see ``HybridRetriever._bm25_fields``);
+the fused default weighs them 0, the calibrated scorer (:mod:`matching.calibration`)
+learns their weights.
 
 **Default fused weights** (:data:`DEFAULT_WEIGHTS`, overridable from settings; the score is
 ``Σ weight · value`` and each contribution is ``weight · value``, so contributions add up to
@@ -56,13 +62,13 @@ import numpy as np
 
 from matching.features import FEATURE_NAMES, HitLike, PairFeatures
 
-EXTRA_FEATURES = ("retrieval", "dense_profile", "dense_items")
+EXTRA_FEATURES = ("retrieval", "dense_profile", "dense_items", "bm25_words", "bm25_chars")
 SCORER_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *EXTRA_FEATURES)
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "dense": 0.32, "dense_profile": 0.32, "dense_items": 0.05, "same_chain": 0.12,
     "lexical": 0.03, "coverage": 0.03, "tie": 0.04, "availability": 0.03, "kind_fit": 0.03,
-    "seniority": 0.02, "freshness": 0.01, "retrieval": 0.0,
+    "seniority": 0.02, "freshness": 0.01, "retrieval": 0.0, "bm25_words": 0.0, "bm25_chars": 0.0,
 }
 """Default fusion weights (sum 1); see the module doc."""
 
@@ -97,7 +103,8 @@ def retrieval_signals(hit: HitLike | None, pool_max: float) -> dict[str, float]:
         pool_max: the best retrieval score of the need's pool.
 
     Returns:
-        ``{"retrieval", "dense_profile", "dense_items"}`` values in [0, 1].
+        ``{"retrieval", "dense_profile", "dense_items", "bm25_words", "bm25_chars"}``
+        values in [0, 1].
     """
     if hit is None:
         return dict.fromkeys(EXTRA_FEATURES, 0.0)
@@ -108,6 +115,8 @@ def retrieval_signals(hit: HitLike | None, pool_max: float) -> dict[str, float]:
         "retrieval": _clip(score / pool_max) if pool_max > 0 else 0.0,
         "dense_profile": _clip(profile),
         "dense_items": _clip(float(raw.get("dense_items", profile))),
+        "bm25_words": _clip(float(raw.get("bm25_words", 0.0))),
+        "bm25_chars": _clip(float(raw.get("bm25_chars", 0.0))),
     }
 
 

@@ -194,7 +194,7 @@ def test_contributions_sum_to_score(tokenizer: Tokenizer, fusion: str) -> None:
     for h in hits:
         assert h.score == pytest.approx(sum(h.contributions.values()))
         assert set(h.contributions) == {"dense_profile", "dense_items", "bm25"}
-        assert set(h.raw) == {"dense_profile", "dense_items", "bm25"}
+        assert set(h.raw) == {"dense_profile", "dense_items", "bm25", "bm25_words", "bm25_chars"}
     top = hits[0]
     assert top.id == "t-battery" and top.ranks["bm25"] == 1
 

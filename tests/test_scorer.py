@@ -62,12 +62,14 @@ def test_unknown_weight_is_refused_and_missing_weighs_zero():
 
 
 def test_retrieval_signals_relative_to_pool_and_clipped():
-    hits = [FakeHit("a", 0.8, {"dense_profile": 0.7, "dense_items": 1.3, "bm25": 4.0}),
+    hits = [FakeHit("a", 0.8, {"dense_profile": 0.7, "dense_items": 1.3, "bm25": 4.0,
+                               "bm25_words": 0.25, "bm25_chars": 1.5}),
             FakeHit("b", 0.4, {"dense_profile": -0.2})]
     best = pool_max(hits)
     assert best == pytest.approx(0.8)
     a = retrieval_signals(hits[0], best)
-    assert a == {"retrieval": 1.0, "dense_profile": 0.7, "dense_items": 1.0}
+    assert a == {"retrieval": 1.0, "dense_profile": 0.7, "dense_items": 1.0,
+                 "bm25_words": 0.25, "bm25_chars": 1.0}
     b = retrieval_signals(hits[1], best)
     assert b["retrieval"] == pytest.approx(0.5)
     assert b["dense_profile"] == 0.0 and b["dense_items"] == 0.0  # falls back to the profile
@@ -78,7 +80,8 @@ def test_retrieval_signals_relative_to_pool_and_clipped():
 def test_feature_row_and_matrix_follow_names():
     pf = PairFeatures(dense=0.6, coverage=0.5)
     row = feature_row(pf, FakeHit("a", 1.0, {"dense_profile": 0.6}), 2.0)
-    assert list(row) == [*FEATURE_NAMES, "retrieval", "dense_profile", "dense_items"]
+    assert list(row) == [*FEATURE_NAMES, "retrieval", "dense_profile", "dense_items",
+                         "bm25_words", "bm25_chars"]
     m = to_matrix([row, {"dense": 0.1}], SCORER_FEATURES)
     assert m.shape == (2, len(SCORER_FEATURES))
     assert m[0, SCORER_FEATURES.index("retrieval")] == pytest.approx(0.5)

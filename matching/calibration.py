@@ -1,0 +1,291 @@
+"""Calibrated scores: an absolute estimate of P(relevant) for every (need, talent) pair.
+
+Retrieval fuses signals normalised *within* each need's pool, so the best candidate of a
+hopeless need looks as strong as the best candidate of an easy one. The calibrated scorer
+turns a pair's features into a probability on one scale for every need:
+
+1. **Features** (:data:`CALIBRATION_FEATURES`, :func:`calibration_matrix`): the scorer's
+   pair features (:data:`matching.scorer.SCORER_FEATURES`: raw cosines, the BM25 shares of
+   the word and character fields, the programme signals), the fused score, and where the
+   pair stands in its pool (gap to the pool's best fused score, to the best cosines, and the
+   log of its fused rank).
+2. **A logistic regression** on standardised features gives a logit.
+3. **Platt scaling** ``P = sigmoid(a · logit + b)``, fitted on *out-of-fold* logits (folds
+   grouped by need, so a need's pairs never score themselves), gives the probability. It
+   is strictly increasing in the logit (``a`` is kept positive) and bounded in (0, 1).
+
+Training examples come from the library itself (:mod:`matching.selfsup`): every retrieved
+candidate of a pseudo-need is a pair, labelled 1 for the talent the item was taken from and
+0 otherwise. Review decisions, when they exist, are added on top as extra labelled pairs.
+
+**Weak needs.** A need whose best candidate's probability is below :data:`WEAK_THRESHOLD` is
+flagged 匹配较弱; below :data:`NONE_THRESHOLD` 无合适人选 (see :func:`strength`). Both are
+probabilities on the calibrated scale, so they mean the same for every need; they are
+documented in docs/ranking.md with the calibration measured on real data.
+
+No SQL, HTTP or files: the caller passes a search function over the library
+(:data:`SearchFn`) and saves the returned model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
+
+from data.records import Need, Talent
+from matching.features import HitLike
+from matching.ranker import RankerModel
+from matching.scorer import SCORER_FEATURES, to_matrix
+from matching.selfsup import PseudoNeed
+
+POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
+CALIBRATION_FEATURES: tuple[str, ...] = (*SCORER_FEATURES, *POOL_FEATURES)
+
+WEAK_THRESHOLD = 0.15
+"""Best candidate below this probability: the need is flagged 匹配较弱."""
+NONE_THRESHOLD = 0.03
+"""Best candidate below this probability: 无合适人选 (no suitable candidate)."""
+
+TRAIN_DEPTH = 50
+"""Candidates per pseudo-need used for training: the head a user sees."""
+DEFAULT_C = 0.5
+FOLDS = 5
+ECE_BINS = 10
+
+SearchFn = Callable[[Sequence[Need]], list[list[HitLike]]]
+"""Hits over the training library for each need, best first."""
+CandidateFn = Callable[[Need, Sequence[HitLike]], tuple[list[str], np.ndarray, np.ndarray]]
+"""For one need and its hits: (talent ids, scorer feature matrix, fused scores)."""
+
+
+def calibration_matrix(values: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    """The calibration features of one need's candidates.
+
+    Args:
+        values: ``(n, len(SCORER_FEATURES))`` scorer features of the candidates.
+        fused: ``(n,)`` their fused scores.
+
+    Returns:
+        ``(n, len(CALIBRATION_FEATURES))`` float64.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1, len(SCORER_FEATURES))
+    fused = np.asarray(fused, dtype=np.float64).reshape(-1)
+    if fused.size == 0:
+        return np.zeros((0, len(CALIBRATION_FEATURES)))
+    order = np.lexsort((np.arange(fused.size), -fused))
+    rank = np.empty(fused.size)
+    rank[order] = np.arange(1, fused.size + 1)
+    col = {n: values[:, i] for i, n in enumerate(SCORER_FEATURES)}
+    pool = np.stack([
+        fused, fused - fused.max(), np.log(rank),
+        col["dense_profile"] - col["dense_profile"].max(),
+        col["dense_items"] - col["dense_items"].max(),
+    ], axis=1)
+    return np.hstack([values, pool])
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray,
+                               bins: int = ECE_BINS) -> float:
+    """Expected calibration error over equal-width probability bins.
+
+    ``Σ_b (n_b / n) · |mean label_b − mean probability_b|``.
+
+    Args:
+        probs: predicted probabilities in [0, 1].
+        labels: 0/1 outcomes.
+        bins: number of bins.
+
+    Returns:
+        The ECE (0 = perfectly calibrated); 0 for no pairs.
+    """
+    p = np.asarray(probs, dtype=np.float64).ravel()
+    y = np.asarray(labels, dtype=np.float64).ravel()
+    if p.size == 0:
+        return 0.0
+    which = np.minimum((p * bins).astype(np.int64), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            total += sel.sum() / p.size * abs(float(y[sel].mean()) - float(p[sel].mean()))
+    return float(total)
+
+
+@dataclass
+class Examples:
+    """Labelled pairs for the calibrated scorer, grouped by need."""
+
+    x: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    n_needs: int
+    n_found: int
+
+    @classmethod
+    def empty(cls) -> Examples:
+        """No examples."""
+        return cls(np.zeros((0, len(CALIBRATION_FEATURES))), np.zeros(0, dtype=np.int64),
+                   np.zeros(0, dtype=np.int64), 0, 0)
+
+
+def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates: CandidateFn,
+                     depth: int = TRAIN_DEPTH, chunk: int = 64,
+                     progress: Callable[[int], None] | None = None) -> Examples:
+    """Run pseudo-needs through retrieval and the fused scorer; label the candidates.
+
+    Args:
+        pseudo: the pseudo-needs (:func:`matching.selfsup.pseudo_needs`).
+        search: hits over the reduced library for a batch of needs.
+        candidates: the matcher's features and fused scores for one need's hits.
+        depth: keep each need's best ``depth`` candidates by fused score.
+        chunk: needs per search batch.
+        progress: called with the number of needs done after each batch.
+
+    Returns:
+        The examples (``groups`` = index of the pseudo-need).
+    """
+    xs, ys, gs, found = [], [], [], 0
+    for lo in range(0, len(pseudo), chunk):
+        part = pseudo[lo : lo + chunk]
+        hits = search([p.need for p in part])
+        for j, (p, h) in enumerate(zip(part, hits, strict=True)):
+            ids, values, fused = candidates(p.need, h)
+            if not ids:
+                continue
+            keep = np.lexsort((np.arange(fused.size), -fused))[:depth]
+            x = calibration_matrix(values[keep], fused[keep])
+            y = np.array([ids[i] == p.talent_id for i in keep], dtype=np.int64)
+            found += int(y.any())
+            xs.append(x)
+            ys.append(y)
+            gs.append(np.full(len(keep), lo + j, dtype=np.int64))
+        if progress is not None:
+            progress(min(lo + chunk, len(pseudo)))
+    if not xs:
+        return Examples.empty()
+    return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), len(pseudo), found)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[StandardScaler, LogisticRegression]:
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=c, max_iter=2000).fit(scaler.transform(x), y)
+    return scaler, model
+
+
+def _group_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, n_needs: int) -> float:
+    total = 0.0
+    for g in np.unique(groups):
+        sel = groups == g
+        if y[sel].any():
+            best = scores[sel][y[sel] == 1].max()
+            total += 1.0 / (1 + int((scores[sel] > best).sum()))
+    return total / max(n_needs, 1)
+
+
+def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
+                   c: float = DEFAULT_C) -> RankerModel:
+    """Fit the calibrated scorer (see the module doc).
+
+    Args:
+        examples: self-supervised pairs (:func:`collect_examples`).
+        decisions: review decisions as ``(feature dict, label)``, added on top (their pool
+            features read 0 when the stored dict lacks them).
+        c: inverse L2 strength of the logistic regression.
+
+    Returns:
+        An unsaved ranker version of kind ``calibrated``.
+
+    Raises:
+        ValueError: fewer than two labels, or too few needs to fold.
+    """
+    x, y, groups = examples.x, examples.y, examples.groups
+    if decisions:
+        dx = to_matrix([f for f, _ in decisions], CALIBRATION_FEATURES)
+        dy = np.array([int(bool(v)) for _, v in decisions], dtype=np.int64)
+        base = int(groups.max(initial=-1)) + 1
+        x, y = np.vstack([x, dx]), np.concatenate([y, dy])
+        groups = np.concatenate([groups, base + np.arange(len(dy))])
+    if len(set(y.tolist())) < 2 or len(np.unique(groups)) < FOLDS:
+        raise ValueError("训练样本不足：需要至少两类标签和 5 个以上的伪需求 "
+                         "(too few self-supervised examples to train)")
+    oof = np.zeros(len(y))
+    for train, test in GroupKFold(FOLDS).split(x, y, groups):
+        if len(set(y[train].tolist())) < 2:
+            continue
+        scaler, model = _fit(x[train], y[train], c)
+        oof[test] = model.decision_function(scaler.transform(x[test]))
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    if a <= 0:  # a useless model: keep the order, fall back to the base rate
+        a, b = 1e-6, float(np.log(y.mean() / (1 - y.mean())))
+    scaler, model = _fit(x, y, c)
+    probs = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+    self_sup = len(examples.y)
+    metrics = {
+        "pseudo_needs": float(examples.n_needs),
+        "pseudo_needs_found": float(examples.n_found),
+        "oof_auc": round(float(roc_auc_score(y, oof)), 4),
+        "oof_mrr_pseudo": round(_group_mrr(oof[:self_sup], y[:self_sup], groups[:self_sup],
+                                           examples.n_needs), 4),
+        "oof_ece": round(expected_calibration_error(probs, y), 4),
+        "decisions": float(len(decisions)),
+    }
+    return RankerModel(scaler, model, CALIBRATION_FEATURES, len(y), int(y.sum()), metrics,
+                       datetime.now(UTC).isoformat(timespec="seconds"), name="calibrated",
+                       kind="calibrated", platt=(a, b))
+
+
+def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[list[Talent]], SearchFn],
+                          candidates: Callable[[list[Talent]], CandidateFn], limit: int,
+                          seed: int = 0, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
+                          progress: Callable[[int, int], None] | None = None) -> RankerModel:
+    """The whole self-supervised run: pseudo-needs, retrieval, examples, fit.
+
+    Only ``talents`` (the library) is read: no need or judgement of any evaluation set.
+
+    Args:
+        talents: the library.
+        build_search: builds the search function over a (reduced) library.
+        candidates: builds the candidate function over a (reduced) library.
+        limit: at most this many pseudo-needs.
+        seed: the pseudo-need draw's seed.
+        decisions: review decisions added on top.
+        progress: called with ``(done, total)`` pseudo-needs.
+
+    Returns:
+        The unsaved calibrated model.
+    """
+    from matching.selfsup import pseudo_needs
+
+    pseudo, library = pseudo_needs(talents, limit=limit, seed=seed)
+    search = build_search(library)
+    cand = candidates(library)
+    total = len(pseudo)
+    examples = collect_examples(pseudo, search, cand,
+                                progress=None if progress is None
+                                else (lambda done: progress(done, total)))
+    return fit_calibrated(examples, decisions)
+
+
+def strength(best_probability: float | None) -> str:
+    """How strong a need's best candidate is, on the calibrated scale.
+
+    Args:
+        best_probability: the best candidate's probability (None: no candidate).
+
+    Returns:
+        ``"none"`` (无合适人选), ``"weak"`` (匹配较弱) or ``"ok"``.
+    """
+    if best_probability is None or best_probability < NONE_THRESHOLD:
+        return "none"
+    return "weak" if best_probability < WEAK_THRESHOLD else "ok"
+
+
+STRENGTH_ZH = {"none": "无合适人选", "weak": "匹配较弱", "ok": ""}
