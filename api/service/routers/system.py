@@ -51,13 +51,28 @@ def import_upload(entity: str, file: UploadFile = File(..., description="导入�
         path = folder / f"upload{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        report = state.application.import_file(entity, path, progress=False)
+        report = state.application.import_file(entity, path, progress=False,
+                                               started_by=user.username,
+                                               file_name=Path(file.filename or path.name).name)
     finally:
         shutil.rmtree(folder, True)
     state.clear_cache()
     data: dict[str, Any] = report.to_dict()
     data["path"] = file.filename
     return data
+
+
+@router.get("/imports", summary="导入记录（文件哈希、行数、状态；未完成的导入标为 incomplete）")
+def import_records(limit: int = Query(100, ge=1, le=1000, description="最多返回条数"),
+                   user: User = Depends(require("import")),
+                   state: Any = Depends(get_state)) -> dict[str, Any]:
+    """The latest imports, newest first, and the ones that did not complete.
+
+    An import killed half-way stays ``running``; importing the same file again completes it
+    and marks the earlier record ``resumed``.
+    """
+    store = state.application.store
+    return {"items": store.imports(limit=limit), "incomplete": store.incomplete_imports()}
 
 
 @router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）")
