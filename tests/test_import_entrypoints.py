@@ -150,8 +150,19 @@ def test_http_random_bytes_xlsx_is_400(client: tuple[TestClient, dict[str, str],
     response = http.post("/api/v1/import/talents", files=upload, headers=headers)
     assert response.status_code == 400, response.text
     body = response.json()
-    assert body["error"] == "bad_request" and "不是有效的 Excel 工作簿" in body["message"]
+    assert body["error"] == "bad_request" and "「人才.xlsx」不是有效的 Excel 工作簿" in body[
+        "message"]
     assert application.store.count("talents") == 0
+
+
+def test_http_upload_name_is_never_a_path() -> None:
+    from api.service.routers.system import _upload_name
+
+    assert _upload_name("../../etc/人才.xlsx", ".xlsx") == "人才.xlsx"
+    assert _upload_name("..\\x\\t.csv", ".csv") == "t.csv"
+    assert _upload_name(".xlsx", ".xlsx") == "upload.xlsx"
+    assert _upload_name("a\nb.csv", ".csv") == "upload.csv"
+    assert _upload_name(None, ".jsonl") == "upload.jsonl"
 
 
 def test_http_zip_bomb_is_400(client: tuple[TestClient, dict[str, str], Application],
