@@ -140,6 +140,19 @@ def test_unclosed_csv_quote_is_a_file_error(taxonomy: Taxonomy, tmp_path: Path) 
     assert store.calls == 0
 
 
+def test_csv_row_wider_than_the_header_is_a_row_error(taxonomy: Taxonomy,
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("人才编号,姓名,人才类别,工作单位\nT1,张三,专技,郑州大学\n"
+                    "T2,李四,专技,郑州大学,化学院\nT3,王五,专技,\n", encoding="utf-8")
+    store = MemoryStore()
+    report = import_file(path, "talents", store, taxonomy=taxonomy)
+    assert (report.rows, report.inserted, report.rejected) == (3, 2, 1)
+    [error] = report.errors
+    assert error.row == 3 and "多于表头的 4 列" in error.reason
+    assert sorted(store.records["talents"]) == ["T1", "T3"]
+
+
 # --- JSON Lines: a broken line ------------------------------------------------------------
 
 def test_jsonl_broken_line_is_reported_and_good_lines_land(taxonomy: Taxonomy,

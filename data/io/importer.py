@@ -318,7 +318,8 @@ def _stream(source: RowSource, converter: RowConverter, upsert: UpsertFn, entity
             report: ImportReport, limits: ImportLimits, batch_size: int, progress: bool,
             journal: ImportJournal | None, record_id: str | None) -> None:
     """Convert the rows and upsert them in batches, recording progress after each batch."""
-    bar = _progress(source.total, progress)
+    total = source.total if source.total is None or source.total <= limits.max_rows else None
+    bar = _progress(total, progress)
     batch: list[Record] = []
     last_row = 0
 
@@ -328,7 +329,7 @@ def _stream(source: RowSource, converter: RowConverter, upsert: UpsertFn, entity
             journal.progress_import(record_id, _counts(report, last_row))
 
     with bar if bar is not None else contextlib.nullcontext():
-        task = bar.add_task("导入中", total=source.total) if bar is not None else None
+        task = bar.add_task("导入中", total=total) if bar is not None else None
         for number, cells, problem in source.rows:
             if bar is not None:
                 bar.advance(task)

@@ -68,19 +68,30 @@ def open_source(scan: FileScan, entity: str) -> RowSource:
     headers = map_headers(named, entity, header_row=header_row)
     total = scan.records - header_row if scan.records is not None else None
     source = RowSource(headers, header_row, iter(()), total)
-    source.rows = _grid_rows(chain(head[header_row:], grid), names, header_row, source)
+    source.rows = _grid_rows(chain(head[header_row:], grid), names, header_row, source,
+                             strict_width=scan.fmt == "csv")
     return source
 
 
 def _grid_rows(grid: Iterator[list[str]], names: list[str], header_row: int,
-               source: RowSource) -> Iterator[SourceRow]:
-    """Rows below the header as header → cell; notes headerless columns holding data."""
+               source: RowSource, strict_width: bool) -> Iterator[SourceRow]:
+    """Rows below the header as header → cell; notes headerless columns holding data.
+
+    With ``strict_width`` (CSV), a row with values beyond the header's last column is a bad
+    row (an unquoted comma shifts every later cell), not a headerless column.
+    """
     width = len(names)
     named = [(j, n) for j, n in enumerate(names) if not n.startswith("Unnamed: ")]
     unnamed = {j for j, n in enumerate(names) if n.startswith("Unnamed: ")}
     seen_headerless: set[int] = set()
     blank_run = 0
     for number, row in enumerate(grid, start=header_row + 1):
+        if strict_width and any(str(c).strip() for c in row[width:]):
+            filled = max(j for j, c in enumerate(row) if str(c).strip()) + 1
+            yield number, None, (f"本行有 {filled} 列，多于表头的 {width} 列（单元格中可能有未加"
+                                 "引号的逗号），该行未导入")
+            blank_run = 0
+            continue
         for j, cell in enumerate(row):
             if (j in unnamed or j >= width) and j not in seen_headerless and str(cell).strip():
                 seen_headerless.add(j)
