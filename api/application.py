@@ -45,21 +45,30 @@ class Application:
         _ = self.store
         return self.settings.database_url
 
-    def import_file(self, entity: str, path: Path, *, progress: bool = True) -> Any:
-        """Import one file of ``entity`` records into the store.
+    def import_file(self, entity: str, path: Path, *, progress: bool = True,
+                    started_by: str | None = None, file_name: str | None = None) -> Any:
+        """Import one file of ``entity`` records into the store, recording the import.
 
         Args:
             entity: talents, enterprises, needs, challenges or projects.
             path: a CSV, XLSX or JSON Lines file.
             progress: show a progress bar on long files.
+            started_by: who started it (recorded with the import).
+            file_name: the name to record (an upload's original name).
 
         Returns:
             The import report (counts and row errors).
         """
-        from data.io import import_file
+        from data.io import ImportLimits, import_file
 
+        limits = ImportLimits.of(self.settings.import_max_rows, self.settings.import_max_xlsx_mb)
         return import_file(path, entity, self.store, taxonomy=self.taxonomy,
-                           city=self.settings.city, progress=progress)
+                           city=self.settings.city, progress=progress, limits=limits,
+                           journal=self.store, started_by=started_by, file_name=file_name)
+
+    def incomplete_imports(self) -> list[dict[str, Any]]:
+        """Imports that did not complete (killed half-way or stopped by an error)."""
+        return list(self.store.incomplete_imports())
 
     def export(self, entity: str, path: Path, *, include_contacts: bool = False) -> int:
         """Export every ``entity`` record to ``path`` (format from the extension).

@@ -70,7 +70,8 @@ def import_(
     from data.io import ImportRefused
 
     try:
-        report = _app().import_file(entity.value, file, progress=not (quiet or as_json))
+        report = _app().import_file(entity.value, file, progress=not (quiet or as_json),
+                                    started_by="cli")
     except ImportRefused as exc:
         _fail(str(exc))
         return
@@ -119,12 +120,31 @@ def _import_folder(application: Application, folder: Path) -> None:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Library statistics: counts of talents, enterprises, needs, challenges, projects."""
-    counts = _app().stats()
+    """Library statistics: counts per entity, and imports that did not complete."""
+    application = _app()
+    counts = application.stats()
+    incomplete = application.incomplete_imports()
     if as_json:
-        _print_json(counts)
+        _print_json({**counts, "incomplete_imports": incomplete})
         return
     _print_stats(counts)
+    _print_incomplete(incomplete)
+
+
+def _print_incomplete(incomplete: list[dict[str, Any]]) -> None:
+    """The imports that did not complete, with what to do about them."""
+    if not incomplete:
+        return
+    table = Table(title=f"未完成的导入（{len(incomplete)} 次）：再次导入同一文件即可续完")
+    for col in ("编号", "类别", "文件", "状态", "已读到行", "新增", "更新", "开始时间", "说明"):
+        table.add_column(col, overflow="fold")
+    states = {"running": "未完成（进行中或已中断）", "failed": "失败"}
+    for item in incomplete:
+        table.add_row(item["id"], LABELS.get(item["entity"], item["entity"]), item["file_name"],
+                      states.get(item["status"], item["status"]), str(item["last_row"]),
+                      str(item["inserted"]), str(item["updated"]),
+                      str(item["started_at"])[:19], item.get("message") or "")
+    console.print(table)
 
 
 LABELS = {"talents": "人才", "enterprises": "企业", "needs": "需求", "challenges": "揭榜挂帅",

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         description="fused scorer weights as JSON, e.g. {\"dense\": 0.3, …}; default: "
         "matching.scorer.DEFAULT_WEIGHTS (see docs/ranking.md)",
     )
+    import_max_rows: int = Field(
+        default=200_000, ge=1,
+        description="data rows per import file; larger files are refused (split them)")
+    import_max_xlsx_mb: int = Field(
+        default=200, ge=1,
+        description="declared uncompressed size of an XLSX file's parts, in MiB (zip bombs)")
     secret_key: str = Field(default="dev-secret-change-me")
     environment: str = Field(default="development")
 

@@ -13,6 +13,7 @@ The 类型 is one of 论文 / 专利 / 项目 / 奖项 (paper / patent / project
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,8 +150,32 @@ _ACH_LABELS = {"paper": "论文", "patent": "专利", "project": "项目", "awar
                "other": "其他"}
 _ACH_RE = re.compile(
     r"^(?:(?P<kind>论文|专利|项目|奖项|获奖|其他)[：:])?\s*(?P<title>.+?)"
-    r"(?:[（(](?P<year>(?:19|20)\d\d)[)）])?(?:——(?P<text>.*))?$"
+    r"(?:[（(]\s*(?P<year>[0-9０-９〇○零一二三四五六七八九]{4,6})\s*年?\s*[)）])?"
+    r"(?:——(?P<text>.*))?$"
 )
+_CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+
+
+class AchievementYearError(ValueError):
+    """A 主要成果 item whose year in brackets is not a four-digit year (e.g. （20199））."""
+
+
+def parse_year(text: str) -> int:
+    """A bracketed year as written: ``2019``, ``２０１９`` or ``二〇一九`` → 2019.
+
+    Args:
+        text: four to six digits, Arabic (half- or full-width) or Chinese (〇一二…九, 零).
+
+    Returns:
+        The year.
+
+    Raises:
+        AchievementYearError: not exactly four digits (``20199``), in Chinese.
+    """
+    digits = "".join(_CN_DIGITS.get(ch, ch) for ch in unicodedata.normalize("NFKC", text))
+    if len(digits) != 4 or not digits.isdigit():
+        raise AchievementYearError(f"年份「{text}」无效：应为四位年份，如（2019）或（二〇一九）")
+    return int(digits)
 
 
 def parse_achievements(cell: Any) -> list[dict[str, Any]]:
@@ -161,6 +186,11 @@ def parse_achievements(cell: Any) -> list[dict[str, Any]]:
 
     Returns:
         A list of dicts with kind, title, text and year, ready for :class:`Achievement`.
+        A year is written in brackets after the title: ``（2019）``, ``（2019年）`` or
+        ``（二〇一九）``.
+
+    Raises:
+        AchievementYearError: a bracketed year of 5 or 6 digits (``（20199）``), naming the item.
     """
     if cell is None or cell == "":
         return []
@@ -175,11 +205,15 @@ def parse_achievements(cell: Any) -> list[dict[str, Any]]:
         if m is None:  # pragma: no cover - the pattern matches any non-empty text
             out.append({"title": part})
             continue
+        try:
+            year = parse_year(m.group("year")) if m.group("year") else None
+        except AchievementYearError as exc:
+            raise AchievementYearError(f"第 {len(out) + 1} 项：{exc}") from None
         out.append({
             "kind": _ACH_KINDS.get(m.group("kind") or "其他", "other"),
             "title": m.group("title").strip(),
             "text": (m.group("text") or "").strip(),
-            "year": int(m.group("year")) if m.group("year") else None,
+            "year": year,
         })
     return out
 

@@ -103,6 +103,7 @@ CALLS = [
     Call("import", "POST", _p("/api/v1/import/projects"),
          files={"file": ("p.csv", "项目编号,项目名称,项目状态\nPX1,导入项目,意向\n".encode(),
                          "text/csv")}),
+    Call("import", "GET", _p("/api/v1/imports")),
     Call("export", "GET", _p("/api/v1/export/projects?format=csv")),
     Call("matches.need", "GET", _p("/api/v1/needs/{own}/matches?k=5")),
     Call("matches.talent", "GET", _p("/api/v1/talents/T000001/matches?k=5")),

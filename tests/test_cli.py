@@ -46,7 +46,8 @@ def test_stats_json_on_empty_store(env: Path) -> None:
     result = runner.invoke(app, ["stats", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"talents": 0, "enterprises": 0, "needs": 0,
-                                         "challenges": 0, "projects": 0}
+                                         "challenges": 0, "projects": 0,
+                                         "incomplete_imports": []}
 
 
 def test_gbk_import_reports_bad_rows_and_is_idempotent(env: Path) -> None:

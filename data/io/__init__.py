@@ -1,8 +1,9 @@
 """Import and export of records through pandas: CSV (UTF-8, UTF-8 BOM, GBK), XLSX, JSON Lines.
 
-- :func:`import_file` reads a file, maps its headers (Chinese, English or aliases), converts
-  each row to a validated record and upserts the good rows into a sink (the store); it
-  returns an :class:`ImportReport` with every :class:`RowError`.
+- :func:`import_file` streams a file, finds and maps its header row (Chinese, English or
+  aliases), converts each row to a validated record and upserts the good rows into a sink
+  (the store), recording the import in a journal; it returns an :class:`ImportReport` with
+  every :class:`RowError`. Caps come from :class:`ImportLimits`.
 - :func:`export_records` writes records back out with Chinese headers (CSV/XLSX) or
   English field names (JSON Lines); contact columns only when asked for.
 """
@@ -16,20 +17,29 @@ from data.io.headers import (
     map_headers,
 )
 from data.io.importer import ImportReport, Sink, UpsertResultLike, import_file
+from data.io.journal import ImportJournal
+from data.io.limits import ImportLimits
 from data.io.readers import (
+    FileScan,
     ImportFileError,
+    ImportLimitError,
     ImportRefused,
     Table,
     detect_encoding,
     detect_format,
     read_table,
+    scan_file,
 )
 from data.io.rows import RowConverter, RowError
 
 __all__ = [
     "ENTITY_LABELS",
+    "FileScan",
     "HeaderMap",
     "ImportFileError",
+    "ImportJournal",
+    "ImportLimitError",
+    "ImportLimits",
     "ImportRefused",
     "ImportReport",
     "MissingColumnsError",
@@ -47,4 +57,5 @@ __all__ = [
     "map_headers",
     "read_table",
     "records_frame",
+    "scan_file",
 ]

@@ -23,8 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from data.columns import COLUMNS, Column, parse_achievements
+from data.columns import COLUMNS, AchievementYearError, Column, parse_achievements
 from data.io.headers import HeaderMap, model_of
+from data.io.natural_keys import derive_id, describe, fold
 from data.records import Record
 from data.taxonomy import Taxonomy, UnknownValueError
 
@@ -151,6 +152,9 @@ class RowConverter:
         self.id_header = headers.header_of("id")
         self._seen_ids: dict[str, int] = {}
         self._order = {header: i for i, header in enumerate(headers.columns)}
+        self._names: dict[str, tuple[int, str]] = {}
+        self.possible_duplicates: list[str] = []
+        """Rows whose natural key differs from an earlier row of the same name (Chinese)."""
 
     def row_number(self, index: int) -> int:
         """The user-visible row number of the ``index``-th data row (0-based)."""
@@ -179,6 +183,8 @@ class RowConverter:
                 errors.append(self._error(row, header, column, str(exc.args[0]), value))
         if "city" in self.model.model_fields:
             data["city"] = city
+        if self.headers.natural_key:
+            errors.extend(self._natural_id(row, data, cells))
         errors.extend(self._duplicate(row, cells))
         record = self._validate(row, data, cells, errors)
         if record is not None and not errors:
@@ -201,7 +207,10 @@ class RowConverter:
         """Convert one non-empty cell; raise :class:`_CellError` with a Chinese reason."""
         kind = self.kinds[column.field]
         if kind == "achievements":
-            return parse_achievements(value)
+            try:
+                return parse_achievements(value)
+            except AchievementYearError as exc:
+                raise _CellError(str(exc)) from exc
         if kind == "list":
             items = split_list(value)
             if column.vocab:
@@ -226,6 +235,30 @@ class RowConverter:
             return self.taxonomy.resolve(vocab, value, city)
         except UnknownValueError as exc:
             raise _CellError(str(exc)) from exc
+
+    def _natural_id(self, row: int, data: dict[str, Any],
+                    cells: Mapping[str, Any]) -> list[RowError]:
+        """Derive the id of a row in a file without id column; errors for clashes."""
+        id_header = self._zh_header("id")
+        derived = derive_id(self.entity, data)
+        if derived is None:
+            return [RowError(row, id_header, f"文件没有编号列，本行缺少生成编号所需的值"
+                             f"（{describe(self.entity)}）", "", "id")]
+        key_id, key = derived
+        data["id"] = key_id
+        name_header = self.headers.header_of(key.fields[0]) or key.fields[0]
+        first = self._seen_ids.setdefault(key_id, row)
+        if first != row:
+            return [RowError(row, name_header, f"{key.label}与第 {first} 行相同（重复记录），"
+                             "本行未导入", truncate(cells.get(name_header)), key.fields[0])]
+        name = data.get(key.fields[0])
+        if name is not None and len(key.fields) > 1:
+            earlier = self._names.setdefault(fold(key.fields[0], name), (row, key_id))
+            if earlier[1] != key_id:
+                self.possible_duplicates.append(
+                    f"第 {row} 行与第 {earlier[0]} 行{name_header}相同（「{truncate(name)}」）但"
+                    f"{key.label}不同：可能是同一人，已按两条记录导入，请核对")
+        return []
 
     def _duplicate(self, row: int, cells: Mapping[str, Any]) -> list[RowError]:
         """An error when this row's id was already used by an earlier row of the file."""

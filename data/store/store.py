@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from data.records import Contact, Decision, Record, Suggestion
+from data.store import imports as import_rows
 from data.store import migrate as migrations
 from data.store import repository, reviews, rows, users
 from data.store import runs as run_rows
@@ -454,6 +455,41 @@ class Store:
         """The account owning the token with this hash, or None."""
         with self._read() as conn:
             return users.user_by_token(conn, token_hash)
+
+    # -- import records (data.io.journal.ImportJournal) -----------------------------------
+
+    def start_import(self, entry: Mapping[str, Any]) -> str:
+        """Record a started import (entity, file_name, file_hash, file_size, format,
+        started_by); returns its id."""
+        with self._write() as conn:
+            return import_rows.start(conn, entry)
+
+    def progress_import(self, import_id: str, counts: Mapping[str, int]) -> None:
+        """Store an import's counts so far (rows, inserted, …, last_row)."""
+        with self._write() as conn:
+            import_rows.progress(conn, import_id, counts)
+
+    def finish_import(self, import_id: str, status: str, counts: Mapping[str, int],
+                      message: str | None = None) -> list[str]:
+        """Close an import record ``complete`` or ``failed``.
+
+        Returns:
+            The ids of earlier incomplete imports of the same file now marked ``resumed``.
+        """
+        with self._write() as conn:
+            return import_rows.finish(conn, import_id, status, counts, message)
+
+    def incomplete_imports(self, entity: str | None = None,
+                           file_hash: str | None = None) -> list[dict[str, Any]]:
+        """Imports that did not complete (``running`` — possibly killed — or ``failed``)."""
+        with self._read() as conn:
+            return import_rows.listing(conn, entity=entity, file_hash=file_hash,
+                                       incomplete_only=True)
+
+    def imports(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest import records, newest first, each with an ``incomplete`` flag."""
+        with self._read() as conn:
+            return import_rows.listing(conn, limit=limit)
 
     # -- events ---------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
 * ``suggestions``, ``decisions`` (append-only audit with from/to status), ``runs``,
   ``events``.
 * ``users`` and ``api_tokens`` (hashes only) — the service's accounts.
+* ``imports`` — one row per file import: file hash, counts, status (running, complete,
+  failed, resumed); an import killed half-way stays ``running``.
 """
 
 from __future__ import annotations
@@ -144,4 +146,30 @@ api_tokens = sa.Table(
     sa.Column("user_id", id_type(), nullable=False, index=True),
     sa.Column("created_at", timestamp(), nullable=False),
     sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+)
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("entity", sa.String(16), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("file_hash", sa.String(64), nullable=False),
+    sa.Column("file_size", sa.BigInteger(), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_by", sa.String(64), nullable=True),
+    sa.Column("rows", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("inserted", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("last_row", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("message", sa.Text(), nullable=True),
+    sa.Column("resumed_by", id_type(), nullable=True),
+    sa.Column("started_at", timestamp(), nullable=False),
+    sa.Column("updated_at", timestamp(), nullable=False),
+    sa.Column("finished_at", timestamp(), nullable=True),
+    sa.Index(None, "entity", "file_hash"),
+    sa.Index(None, "status"),
 )

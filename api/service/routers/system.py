@@ -30,6 +30,14 @@ def _entity(entity: str) -> str:
     return entity
 
 
+def _upload_name(filename: str | None, suffix: str) -> str:
+    """The upload's own base name when it is a plain one (messages then name the user's
+    file), else ``upload<suffix>``; never a path."""
+    name = Path((filename or "").replace("\\", "/")).name
+    plain = 0 < len(name) <= 120 and not name.startswith(".") and name.isprintable()
+    return name if plain and name.lower().endswith(suffix) else f"upload{suffix}"
+
+
 @router.get("/me", summary="当前账号")
 def me(user: User = Depends(require("me"))) -> dict[str, Any]:
     """The caller's account (no secrets)."""
@@ -48,16 +56,30 @@ def import_upload(entity: str, file: UploadFile = File(..., description="导入�
                             f"{'、'.join(IMPORT_SUFFIXES)} 文件")
     folder = Path(tempfile.mkdtemp(prefix="tm-import-"))
     try:
-        path = folder / f"upload{suffix}"
+        path = folder / _upload_name(file.filename, suffix)
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        report = state.application.import_file(entity, path, progress=False)
+        report = state.application.import_file(entity, path, progress=False,
+                                               started_by=user.username, file_name=path.name)
     finally:
         shutil.rmtree(folder, True)
-    state.clear_cache()
+        state.clear_cache()  # also after a stopped import: the rows before the stop landed
     data: dict[str, Any] = report.to_dict()
     data["path"] = file.filename
     return data
+
+
+@router.get("/imports", summary="导入记录（文件哈希、行数、状态；未完成的导入标为 incomplete）")
+def import_records(limit: int = Query(100, ge=1, le=1000, description="最多返回条数"),
+                   user: User = Depends(require("import")),
+                   state: Any = Depends(get_state)) -> dict[str, Any]:
+    """The latest imports, newest first, and the ones that did not complete.
+
+    An import killed half-way stays ``running``; importing the same file again completes it
+    and marks the earlier record ``resumed``.
+    """
+    store = state.application.store
+    return {"items": store.imports(limit=limit), "incomplete": store.incomplete_imports()}
 
 
 @router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）")
