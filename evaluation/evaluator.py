@@ -4,7 +4,8 @@
 
     {"n_needs": int, "n_talents": int,
      "methods": {"<name>": {"ndcg@10": float, "recall@10": float, "recall@50": float,
-                            "mrr": float, "map": float, "pairwise_loss": float}}}
+                            "mrr": float, "map": float, "pairwise_loss": float,
+                            "ece": float | None}}}
 
 with floats rounded to 4 places (``None`` where undefined, see below).
 
@@ -12,6 +13,8 @@ with floats rounded to 4 places (``None`` where undefined, see below).
   least one relevant talent (relevance > 0). A mean with no such need is ``None``.
 * ``pairwise_loss`` uses every labelled (need, talent) pair, explicit 0 labels included (see
   :func:`evaluation.metrics.pairwise_loss`); ``None`` when no talent has two different labels.
+* ``ece`` (expected calibration error, :func:`ranking_ece`) only for methods whose scores are
+  calibrated probabilities (``method.calibrated``), else ``None``.
 * qrels entries naming a need or talent that is not in the input are dropped and counted
   (:func:`check_qrels`); they are logged as a warning, never an error.
 * The ``random`` baseline is always evaluated (added first when not asked for), so the report
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,7 +42,9 @@ from evaluation.methods import Method, RandomMethod, Ranking, Row, make_methods
 
 log = logging.getLogger(__name__)
 
-METRIC_KEYS = ("ndcg@10", "recall@10", "recall@50", "mrr", "map", "pairwise_loss")
+METRIC_KEYS = ("ndcg@10", "recall@10", "recall@50", "mrr", "map", "pairwise_loss", "ece")
+ECE_DEPTH = 10
+"""Calibration (ECE) is measured on each need's top ``ECE_DEPTH`` pairs."""
 """The metrics of each method, in report order."""
 
 MIN_K_MAX = 50
@@ -205,8 +211,36 @@ def evaluate(
             ranking = _rank_all(method, needs, talents, k_max, bar, task)
             values = ranking_metrics(ranking, check.qrels, need_ids)
             values["pairwise_loss"] = method_pairwise_loss(method, check.qrels)
+            values["ece"] = ranking_ece(ranking, check.qrels) if getattr(
+                method, "calibrated", False) else None
             results[method.name] = _rounded(values)
     return {"n_needs": len(needs), "n_talents": len(talents), "methods": results}
+
+
+def ranking_ece(ranking: Ranking, qrels: Qrels, depth: int = ECE_DEPTH) -> float:
+    """Expected calibration error of a method whose scores are probabilities.
+
+    Every need's top ``depth`` pairs count, labelled 1 when judged relevant (grade ≥ 1)
+    and 0 otherwise (unjudged included), see
+    :func:`matching.calibration.expected_calibration_error`.
+
+    Args:
+        ranking: the method's ranking (scores in [0, 1]).
+        qrels: the judgements.
+        depth: pairs per need.
+
+    Returns:
+        The ECE.
+    """
+    from matching.calibration import expected_calibration_error
+
+    probs, labels = [], []
+    for need_id, pairs in ranking.items():
+        judged = qrels.get(need_id, {})
+        for talent_id, score in pairs[:depth]:
+            probs.append(min(1.0, max(0.0, float(score))))
+            labels.append(1.0 if judged.get(talent_id, 0) >= 1 else 0.0)
+    return expected_calibration_error(np.array(probs), np.array(labels))
 
 
 def _progress_bar(enabled: bool) -> Progress:
@@ -229,6 +263,7 @@ _HEADERS = {
     "mrr": "MRR",
     "map": "MAP",
     "pairwise_loss": "pair loss",
+    "ece": "ECE",
 }
 
 
@@ -259,7 +294,8 @@ def render_table(result: Mapping[str, Any], console: Console | None = None) -> T
     console.print(table)
     console.print(
         "×rand: nDCG@10 over the random baseline's. pair loss (pairwise_loss): "
-        "0 = perfect, 0.5 = constant scorer, lower is better."
+        "0 = perfect, 0.5 = constant scorer, lower is better. ECE: expected calibration "
+        "error of calibrated scores on each need's top 10 (— for uncalibrated methods)."
     )
     return table
 

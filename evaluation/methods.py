@@ -410,6 +410,8 @@ METHODS: dict[str, MethodFactory] = {
     "dense": _retriever_factory("dense"),
     "hybrid": _retriever_factory("hybrid"),
     "ranked": lambda **kw: __import__("evaluation.ranked", fromlist=["_"]).ranked_factory(**kw),
+    "talentmatch": lambda **kw: __import__(
+        "evaluation.production", fromlist=["_"]).production_factory(**kw),
 }
 """Known method names and their factories; :func:`register_method` adds more."""
 

@@ -84,10 +84,19 @@ def talent_record(row: Mapping[str, Any]) -> Talent:
         fields["research_directions"] = [text]
     fields["achievements"] = [
         Achievement(title=str(i.get("title") or i.get("text"))[:300],
-                    text=str(i.get("text") or "")[:4000])
+                    text=str(i.get("text") or "")[:4000], year=_year(i.get("year")))
         for i in row.get("items") or [] if i.get("title") or i.get("text")]
     fields.update({k: row[k] for k in TALENT_FIELDS if row.get(k) not in (None, "", [])})
     return _validated(Talent, fields, {"id", "name", "category"})
+
+
+def _year(value: Any) -> int | None:
+    """An item's year when it is a plausible one (1950–2100), else None."""
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return None
+    return year if 1950 <= year <= 2100 else None
 
 
 def need_record(row: Mapping[str, Any], tables: MatchingTables | None = None) -> Need:

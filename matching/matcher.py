@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from data.records import Enterprise, Need, Project, Talent
+from matching.calibration import STRENGTH_ZH, calibration_matrix, strength
 from matching.explain import ExplanationPart, explain
 from matching.features import (
     HitLike,
@@ -44,7 +45,6 @@ from matching.features import (
 )
 from matching.ranker import RankerModel
 from matching.rules import Reason, RuleResult, check_pair, penalise
-from matching.calibration import STRENGTH_ZH, calibration_matrix, strength
 from matching.scorer import (
     SCORER_FEATURES,
     FusedScorer,

@@ -1,0 +1,127 @@
+"""``talentmatch``: the production pipeline as one evaluation method.
+
+What the service does for a need, end to end, under one stable name:
+
+1. hybrid retrieval (the run's shared retriever: dense profile + items, BM25 over the word
+   and character fields), top :data:`evaluation.ranked.TOP_N`;
+2. the matcher's pair features, conflict and eligibility rules, fused scoring;
+3. the calibrated scorer (:mod:`matching.calibration`), trained **self-supervised on the
+   evaluated talents alone** (:func:`matching.calibration.train_self_supervised`: pseudo-needs
+   from held-out items), exactly as ``talentmatch ranker train --self-supervised`` trains it
+   on the library. The needs and qrels of the run are never passed to training.
+
+Scores are calibrated probabilities, so the evaluator reports their ECE. Works on exchange
+files that carry only id, name, text and items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from data.records import Need, Talent
+from evaluation.methods import Method, RetrieverBackend, Row, _backend, register_method
+from evaluation.ranked import TOP_N, RankedMethod
+from matching.calibration import CandidateFn, SearchFn, train_self_supervised
+from matching.features import HitLike
+from matching.matcher import Matcher
+from matching.ranker import RankerModel
+from matching.scorer import SCORER_FEATURES, to_matrix
+
+PSEUDO_LIMIT = 2000
+"""Pseudo-needs per training run (as ``ranker train --self-supervised`` by default)."""
+
+
+class ProductionMethod(RankedMethod):
+    """The service's scorer: retrieval, features, rules, fused + calibrated scoring.
+
+    Args:
+        backend: the run's shared retriever backend.
+        limit: pseudo-needs for self-supervised training.
+        seed: the pseudo-need draw's seed.
+        name: the method's name in the report.
+    """
+
+    calibrated = True
+
+    def __init__(self, backend: RetrieverBackend, limit: int = PSEUDO_LIMIT, seed: int = 0,
+                 name: str = "talentmatch") -> None:
+        super().__init__(backend, name=name)
+        self.limit = limit
+        self.seed = seed
+        self.model: RankerModel | None = None
+        self._trained_for: Sequence[Row] | None = None
+
+    def _prepare(self, talents: Sequence[Row]) -> Matcher:
+        fused = super()._prepare(talents)
+        if self._trained_for is not talents or self.model is None:
+            self.model = self.train(list(self._records.values()))
+            self._trained_for = talents
+        self._matcher = Matcher(fused.tables, self.weights, ranker=self.model, now=fused.now)
+        return self._matcher
+
+    def train(self, library: list[Talent]) -> RankerModel:
+        """Train the calibrated scorer on the library alone (see the module doc).
+
+        Args:
+            library: the evaluated talents as records.
+
+        Returns:
+            The trained model.
+        """
+        return train_self_supervised(library, self._search_over, self._candidate_fn,
+                                     limit=self.limit, seed=self.seed)
+
+    def _search_over(self, library: list[Talent]) -> SearchFn:
+        from embeddings.hybrid import Corpus, HybridRetriever
+        from embeddings.render import need_text, talent_texts
+        from embeddings.tokenize import Tokenizer
+
+        encoder = self.backend.retriever(self._talent_rows).encoder
+        texts = [talent_texts(t) for t in library]
+        retriever = HybridRetriever(encoder, Tokenizer(), self.backend.config)
+        retriever.build(Corpus(ids=[t.id for t in library], profiles=[p for p, _ in texts],
+                               items=[i for _, i in texts]))
+
+        def search(needs: Sequence[Need]) -> list[list[HitLike]]:
+            return list(retriever.search_batch([need_text(n) for n in needs], TOP_N, "hybrid"))
+
+        return search
+
+    def _candidate_fn(self, library: list[Talent]) -> CandidateFn:
+        by_id = {t.id: t for t in library}
+        matcher = Matcher(self.tables, self.weights) if self.tables else None
+        assert matcher is not None
+
+        def candidates(need: Need, hits: Sequence[HitLike]
+                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
+            cands = matcher.candidates(need, hits, by_id)
+            values = to_matrix([c.values for c in cands], SCORER_FEATURES)
+            fused = matcher.fused.score(to_matrix([c.values for c in cands],
+                                                  matcher.fused.feature_names))[0]
+            return [c.talent_id for c in cands], values, fused
+
+        return candidates
+
+    def candidates(self, needs: Sequence[Row], talents: Sequence[Row], depth: int) -> Any:
+        """Ranked candidates with calibrated scores (see :class:`RankedMethod`)."""
+        self._talent_rows = talents
+        return super().candidates(needs, talents, depth)
+
+
+def production_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
+    """Factory of the ``talentmatch`` method (shares the run's retriever backend).
+
+    Args:
+        encoder: encoder name.
+        shared: the run's shared state.
+
+    Returns:
+        The method.
+    """
+    return ProductionMethod(_backend(shared, encoder))
+
+
+register_method("talentmatch", production_factory)
