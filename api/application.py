@@ -6,7 +6,8 @@ holds no algorithm of its own; each method is a few lines over the domain packag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,45 @@ class Application:
             model.save(self.ranker_dir)
         return scorer_info(model if model is not None else self.ranker(), len(examples), minimum)
 
+    def ranker_train_self_supervised(self, limit: int = 2000, library_max: int = 20000,
+                                     seed: int = 0, progress: bool = True) -> dict[str, Any]:
+        """Train and save the calibrated scorer from the library itself (#10).
+
+        Pseudo-needs are the held-out most recent items of up to ``limit`` talents; the
+        training library is those talents (reduced) plus a seeded draw of others, at most
+        ``library_max``. Review decisions are added on top. See matching/calibration.py.
+        """
+        import random
+
+        from embeddings.config import RetrievalConfig
+        from embeddings.hybrid import library_search
+        from embeddings.render import need_text, talent_texts
+        from embeddings.tokenize import Tokenizer
+        from matching.calibration import matcher_candidates, text_search, train_self_supervised
+        from matching.matcher import Matcher
+        from matching.ranker import scorer_info
+        from matching.selfsup import hold_out
+        from matching.tables import MatchingTables
+
+        talents = list(self.store.iter("talents"))
+        if len(talents) > library_max:
+            rng = random.Random(seed)
+            usable = [t for t in talents if hold_out(t) is not None]
+            chosen = {t.id for t in rng.sample(usable, min(limit, len(usable), library_max))}
+            rest = [t for t in talents if t.id not in chosen]
+            chosen |= {t.id for t in rng.sample(rest, library_max - len(chosen))}
+            talents = [t for t in talents if t.id in chosen]
+        tokenizer = Tokenizer(self.taxonomy.all_terms())
+        build = library_search(self.encoder(), tokenizer, RetrievalConfig(), 200)
+        fused = Matcher(MatchingTables.from_taxonomy(self.taxonomy),
+                        weights=self.settings.ranking_weights)
+        with _bar(progress, "自监督训练") as tick:
+            model = train_self_supervised(
+                talents, text_search(build, talent_texts, need_text), matcher_candidates(fused),
+                limit=limit, seed=seed, decisions=self.decision_examples(), progress=tick)
+        model.save(self.ranker_dir)
+        return scorer_info(model, len(self.decision_examples()))
+
     def ranker_info(self) -> dict[str, Any]:
         """Which scorer is in use, and the current ranker version's metadata."""
         from matching.ranker import scorer_info
@@ -218,3 +258,19 @@ class Application:
         from api.workflows import Workflows
 
         return Workflows(self)
+
+
+@contextmanager
+def _bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields ``tick(done, total)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True, disable=not enabled) as bar:
+        task = bar.add_task(label, total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield tick

@@ -447,8 +447,22 @@ app.add_typer(ranker_app, name="ranker")
 @ranker_app.command("train")
 def ranker_train(
     min_decisions: Annotated[int | None, typer.Option(help="fewest decisions to train on")] = None,
+    self_supervised: Annotated[bool, typer.Option(
+        "--self-supervised",
+        help="train the calibrated scorer from the library itself (pseudo-needs from "
+             "held-out items), review decisions added on top")] = False,
+    limit: Annotated[int, typer.Option(help="pseudo-needs drawn (--self-supervised)")] = 2000,
+    library_max: Annotated[int, typer.Option(
+        help="talents in the training library at most (--self-supervised)")] = 20000,
+    seed: Annotated[int, typer.Option(help="seed of the pseudo-need draw")] = 0,
 ) -> None:
-    """Train a new ranker version from approved vs rejected suggestions (or say why not)."""
+    """Train a new ranker version: the calibrated scorer from the library
+    (--self-supervised, run at each 3-month refresh), or the re-ranker from approved vs
+    rejected suggestions (or say why not)."""
+    if self_supervised:
+        _print_json(_call(lambda: _app().ranker_train_self_supervised(
+            limit=limit, library_max=library_max, seed=seed)))
+        return
     _print_json(_app().ranker_train(min_decisions))
 
 

@@ -21,7 +21,7 @@ one sparse product for BM25) and steps 3–4 per query, so it returns what ``sea
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Protocol, runtime_checkable
@@ -541,3 +541,33 @@ def rrf_parts(raw: dict[str, np.ndarray], weights: dict[str, float], k: int
 def _ranks_of(name: str, values: np.ndarray) -> np.ndarray:
     r = pool_ranks(values)
     return np.where(values > 0, r, 0) if name == "bm25" else r
+
+
+def library_search(encoder: Encoder, tokenizer: TokenizerLike, config: RetrievalConfig | None,
+                   depth: int) -> Callable[[Sequence[tuple[str, str, Sequence[str]]]],
+                                           Callable[[Sequence[str]], list[list[Hit]]]]:
+    """A builder of search functions over small ad-hoc libraries (self-supervised training).
+
+    Args:
+        encoder: the encoder (behind the embedding cache, so unchanged texts cost nothing).
+        tokenizer: the BM25 tokenizer.
+        config: retrieval settings.
+        depth: hits per query.
+
+    Returns:
+        ``build(docs)`` where ``docs`` are ``(id, profile, items)``; it builds a retriever
+        and returns ``search(query_texts) -> hits per query``.
+    """
+
+    def build(docs: Sequence[tuple[str, str, Sequence[str]]]
+              ) -> Callable[[Sequence[str]], list[list[Hit]]]:
+        retriever = HybridRetriever(encoder, tokenizer, config)
+        retriever.build(Corpus(ids=[d[0] for d in docs], profiles=[d[1] for d in docs],
+                               items=[list(d[2]) for d in docs]))
+
+        def search(queries: Sequence[str]) -> list[list[Hit]]:
+            return retriever.search_batch(list(queries), depth, "hybrid")
+
+        return search
+
+    return build

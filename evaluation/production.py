@@ -19,16 +19,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from data.records import Need, Talent
+from data.records import Talent
 from evaluation.methods import Method, RetrieverBackend, Row, _backend, register_method
 from evaluation.ranked import TOP_N, RankedMethod
-from matching.calibration import CandidateFn, SearchFn, train_self_supervised
-from matching.features import HitLike
+from matching.calibration import (
+    CandidateFn,
+    SearchFn,
+    matcher_candidates,
+    text_search,
+    train_self_supervised,
+)
 from matching.matcher import Matcher
 from matching.ranker import RankerModel
-from matching.scorer import SCORER_FEATURES, to_matrix
 
 PSEUDO_LIMIT = 2000
 """Pseudo-needs per training run (as ``ranker train --self-supervised`` by default)."""
@@ -75,35 +77,17 @@ class ProductionMethod(RankedMethod):
                                      limit=self.limit, seed=self.seed)
 
     def _search_over(self, library: list[Talent]) -> SearchFn:
-        from embeddings.hybrid import Corpus, HybridRetriever
+        from embeddings.hybrid import library_search
         from embeddings.render import need_text, talent_texts
         from embeddings.tokenize import Tokenizer
 
         encoder = self.backend.retriever(self._talent_rows).encoder
-        texts = [talent_texts(t) for t in library]
-        retriever = HybridRetriever(encoder, Tokenizer(), self.backend.config)
-        retriever.build(Corpus(ids=[t.id for t in library], profiles=[p for p, _ in texts],
-                               items=[i for _, i in texts]))
-
-        def search(needs: Sequence[Need]) -> list[list[HitLike]]:
-            return list(retriever.search_batch([need_text(n) for n in needs], TOP_N, "hybrid"))
-
-        return search
+        build = library_search(encoder, Tokenizer(), self.backend.config, TOP_N)
+        return text_search(build, talent_texts, need_text)(library)
 
     def _candidate_fn(self, library: list[Talent]) -> CandidateFn:
-        by_id = {t.id: t for t in library}
-        matcher = Matcher(self.tables, self.weights) if self.tables else None
-        assert matcher is not None
-
-        def candidates(need: Need, hits: Sequence[HitLike]
-                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
-            cands = matcher.candidates(need, hits, by_id)
-            values = to_matrix([c.values for c in cands], SCORER_FEATURES)
-            fused = matcher.fused.score(to_matrix([c.values for c in cands],
-                                                  matcher.fused.feature_names))[0]
-            return [c.talent_id for c in cands], values, fused
-
-        return candidates
+        assert self.tables is not None
+        return matcher_candidates(Matcher(self.tables, self.weights))(library)
 
     def candidates(self, needs: Sequence[Row], talents: Sequence[Row], depth: int) -> Any:
         """Ranked candidates with calibrated scores (see :class:`RankedMethod`)."""

@@ -250,7 +250,11 @@ class Matcher:
     @property
     def calibrated(self) -> bool:
         """Whether final scores are calibrated probabilities (a calibrated ranker version)."""
-        return bool(getattr(self.ranker, "calibrated", False))
+        return isinstance(self.ranker, RankerModel) and self.ranker.calibrated
+
+    def _probabilities(self, x: np.ndarray) -> np.ndarray:
+        assert isinstance(self.ranker, RankerModel)
+        return self.ranker.probability(x)[0]
 
     def _scores(self, candidates: Sequence[Candidate]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -268,8 +272,7 @@ class Matcher:
         if self.ranker is not None and self.calibrated:
             x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
                                    fused)
-            probs = self.ranker.probability(x)[0]  # type: ignore[union-attr]
-            return probs, fused, contribs
+            return self._probabilities(x), fused, contribs
         final, contribs = self.score_candidates(candidates)
         return final, fused, contribs
 
@@ -298,7 +301,7 @@ class Matcher:
         if self.calibrated:
             x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
                                    scores)
-            return self.ranker.probability(x)[0], contribs  # type: ignore[union-attr]
+            return self._probabilities(x), contribs
         head = np.lexsort((np.arange(len(scores)), -scores))[: self.rerank_depth]
         logits, learned = self.ranker.score(
             to_matrix([candidates[i].values for i in head], self.ranker.feature_names))

@@ -265,6 +265,11 @@ def scorer_info(ranker: RankerModel | None, n_decisions: int,
         with the ranker's metadata when one is used.
     """
     base = {"n_decisions": n_decisions, "min_decisions": min_decisions}
+    if ranker is not None and ranker.calibrated:
+        return {**ranker.info(), **base,
+                "reason_zh": f"使用第{ranker.version}版校准评分模型（自监督："
+                             f"{int(ranker.metrics.get('pseudo_needs', 0))}条伪需求，"
+                             f"审核决定{int(ranker.metrics.get('decisions', 0))}条）"}
     if ranker is not None:
         return {**ranker.info(), **base,
                 "reason_zh": f"使用第{ranker.version}版排序模型（{ranker.n_examples}条审核决定训练）"}

@@ -1,0 +1,161 @@
+"""The calibrated scorer, self-supervised pseudo-needs, and the leakage guard (#10)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from data.records import Achievement, Need, Talent
+from matching.calibration import (
+    CALIBRATION_FEATURES,
+    NONE_THRESHOLD,
+    WEAK_THRESHOLD,
+    Examples,
+    calibration_matrix,
+    expected_calibration_error,
+    fit_calibrated,
+    strength,
+    train_self_supervised,
+)
+from matching.scorer import SCORER_FEATURES
+from matching.selfsup import hold_out, near_duplicates, pseudo_needs
+
+
+def _talent(i: int, titles: Sequence[tuple[str, int | None]], direction: str = "") -> Talent:
+    return Talent(id=f"T{i:04d}", name=f"人{i}", category="",
+                  research_directions=[direction] if direction else [],
+                  achievements=[Achievement(title=t, year=y) for t, y in titles])
+
+
+def _examples(n_needs: int = 60, pool: int = 20, seed: int = 0) -> Examples:
+    """Synthetic pools where the positive has a higher cosine and BM25 share on average."""
+    rng = np.random.default_rng(seed)
+    xs, ys, gs = [], [], []
+    i_prof = SCORER_FEATURES.index("dense_profile")
+    i_words = SCORER_FEATURES.index("bm25_words")
+    for g in range(n_needs):
+        values = rng.uniform(0, 0.5, (pool, len(SCORER_FEATURES)))
+        y = np.zeros(pool, dtype=np.int64)
+        y[0] = 1
+        values[0, i_prof] += rng.uniform(0, 0.4)
+        values[0, i_words] += rng.uniform(0, 0.4)
+        fused = values[:, i_prof] + values[:, i_words]
+        xs.append(calibration_matrix(values, fused))
+        ys.append(y)
+        gs.append(np.full(pool, g))
+    return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), n_needs, n_needs)
+
+
+def test_near_duplicates_by_shared_bigrams() -> None:
+    assert near_duplicates("生育伦理的发展走向", "生育伦理的发展走向研究")
+    assert not near_duplicates("刑法解释的理论建构", "城市港口物流需求预测")
+
+
+def test_hold_out_takes_the_latest_item_and_its_near_duplicates() -> None:
+    t = _talent(1, [("港口物流需求预测研究", 2009), ("刑事政策的实施机制", 2013),
+                    ("刑事政策的实施机制研究", None)],
+                direction="港口物流需求预测研究；刑事政策的实施机制")
+    cut = hold_out(t)
+    assert cut is not None
+    reduced, item, titles = cut
+    assert item.title == "刑事政策的实施机制" and item.year == 2013
+    assert [a.title for a in reduced.achievements] == ["港口物流需求预测研究"]
+    assert set(titles) == {"刑事政策的实施机制", "刑事政策的实施机制研究"}
+    assert all("刑事政策" not in d for d in reduced.research_directions)
+
+
+def test_hold_out_needs_two_items() -> None:
+    assert hold_out(_talent(2, [("只有一个成果", 2010)])) is None
+
+
+def test_pseudo_needs_replace_only_the_drawn_talents() -> None:
+    talents = [_talent(i, [(f"主题{i}甲项研究", 2000 + i % 5), (f"方向{i}乙项探索", 2010)])
+               for i in range(30)] + [_talent(99, [("单个成果", 2011)])]
+    pseudo, library = pseudo_needs(talents, limit=10, seed=3)
+    assert len(pseudo) == 10 and len(library) == len(talents)
+    drawn = {p.talent_id for p in pseudo}
+    for orig, lib in zip(talents, library, strict=True):
+        if orig.id in drawn:
+            assert len(lib.achievements) == 1
+        else:
+            assert lib is orig
+    again, _ = pseudo_needs(talents, limit=10, seed=3)
+    assert [p.need.title for p in again] == [p.need.title for p in pseudo]
+
+
+def test_calibration_is_monotone_and_bounded() -> None:
+    model = fit_calibrated(_examples())
+    a, _ = model.platt
+    assert a > 0
+    x = calibration_matrix(np.random.default_rng(1).uniform(-2, 3, (500, len(SCORER_FEATURES))),
+                           np.random.default_rng(2).uniform(-2, 3, 500))
+    probs, logits = model.probability(x)
+    assert np.all((probs > 0) & (probs < 1))
+    order = np.argsort(logits)
+    assert np.all(np.diff(probs[order]) >= 0)  # never decreases as the logit grows
+    assert model.calibrated and model.feature_names == CALIBRATION_FEATURES
+
+
+def test_calibrated_probabilities_match_frequencies() -> None:
+    model = fit_calibrated(_examples(200, seed=4))
+    test = _examples(200, seed=5)
+    probs, _ = model.probability(test.x)
+    assert expected_calibration_error(probs, test.y) < 0.05
+    assert probs[test.y == 1].mean() > 3 * probs[test.y == 0].mean()
+
+
+def test_ece_of_perfect_and_wrong_scores() -> None:
+    y = np.array([0, 0, 1, 1])
+    assert expected_calibration_error(np.array([0.0, 0.0, 1.0, 1.0]), y) == 0.0
+    assert expected_calibration_error(np.array([1.0, 1.0, 0.0, 0.0]), y) == pytest.approx(1.0)
+
+
+def test_strength_thresholds() -> None:
+    assert strength(None) == "none"
+    assert strength(NONE_THRESHOLD / 2) == "none"
+    assert strength((NONE_THRESHOLD + WEAK_THRESHOLD) / 2) == "weak"
+    assert strength(WEAK_THRESHOLD + 0.01) == "ok"
+
+
+def test_training_reads_only_the_library() -> None:
+    """The leakage guard: training is a function of the library alone.
+
+    ``train_self_supervised`` takes no needs or judgements; the searches it makes only ever
+    see pseudo-needs built from the library's items, and the same library gives the same
+    model whatever evaluation set is around it.
+    """
+    params = set(inspect.signature(train_self_supervised).parameters)
+    assert not params & {"needs", "qrels", "judgements", "evaluation"}
+    talents = [_talent(i, [(f"领域{i % 7}的第{i}号早期研究", 2005), (f"领域{i % 7}的后续研究{i}", 2012),
+                           (f"领域{i % 7}方法{i}", 2009)]) for i in range(40)]
+    library_titles = {a.title for t in talents for a in t.achievements}
+    seen: list[str] = []
+
+    def build_search(library: list[Talent]):
+        ids = [t.id for t in library]
+
+        def search(needs: Sequence[Need]):
+            seen.extend(n.title for n in needs)
+            return [[_Hit(i, float(len(set(n.title) & set("".join(a.title for a in t.achievements)))))
+                     for i, t in zip(ids, library, strict=True)] for n in needs]
+        return search
+
+    def candidates(library: list[Talent]):
+        def fn(need: Need, hits):
+            values = np.zeros((len(hits), len(SCORER_FEATURES)))
+            values[:, SCORER_FEATURES.index("bm25_chars")] = [h.score / 10 for h in hits]
+            return [h.id for h in hits], values, values.sum(axis=1)
+        return fn
+
+    m1 = train_self_supervised(talents, build_search, candidates, limit=40)
+    assert seen and set(seen) <= library_titles
+    m2 = train_self_supervised(talents, build_search, candidates, limit=40)
+    assert np.allclose(m1.model.coef_, m2.model.coef_) and m1.platt == m2.platt
+
+
+class _Hit:
+    def __init__(self, id_: str, score: float) -> None:
+        self.id, self.score, self.raw, self.ranks, self.contributions = id_, score, {}, {}, {}
