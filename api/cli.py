@@ -263,17 +263,25 @@ def evaluate(
     needs: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="needs.jsonl")],
     talents: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="talents.jsonl")],
     qrels: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="qrels.tsv")],
-    methods: Annotated[str, typer.Option(help="comma-separated: bm25,dense,hybrid")] = "bm25,dense,hybrid",
+    methods: Annotated[str, typer.Option(
+        help="comma-separated: bm25,dense,hybrid,ranked,talentmatch (talentmatch = the "
+             "service's own scorer)")] = "bm25,dense,hybrid,talentmatch",
     encoder: Annotated[str | None, typer.Option(help="encoder name (default: settings)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    cache_dir: Annotated[Path | None, typer.Option(
+        help="embedding cache folder (default: <index dir>/cache)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="encode without a cache")] = False,
 ) -> None:
-    """Rank every talent for every need on exchange-format files; print nDCG, recall, MRR, MAP."""
+    """Rank every talent for every need on exchange-format files; print nDCG, recall, MRR,
+    MAP, and the calibration error (ECE) of the calibrated production scorer."""
     from evaluation.evaluator import run_evaluation
 
     settings = get_settings()
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    cache = None if no_cache else (cache_dir or Path(settings.index_dir) / "cache")
     try:
-        run_evaluation(needs, talents, qrels, names, encoder or settings.encoder, as_json)
+        run_evaluation(needs, talents, qrels, names, encoder or settings.encoder, as_json,
+                       cache_dir=cache)
     except ValueError as exc:
         _fail(str(exc))
 
@@ -332,6 +340,10 @@ def match_need(
         table.add_row(str(m["rank"]), f"{m['talent_id']} {m['name']}", m["organisation"] or "",
                       f"{m['score']:.3f}", reason)
     console.print(table)
+    if result.get("strength_zh"):
+        chance = result.get("top10_chance")
+        console.print(f"[bold red]{result['strength_zh']}[/]：前10名中至少一人合适的校准概率仅为 "
+                      f"{0.0 if chance is None else chance:.1%}，请谨慎采用或补充需求描述。")
     for d in result["dropped"]:
         console.print(f"[yellow]已排除[/] {d['talent_id']}：{'；'.join(d['reasons'])}")
 

@@ -83,7 +83,9 @@ class Workflows:
             k: how many matches.
 
         Returns:
-            ``{"need": {...}, "scorer": …, "matches": [...], "dropped": [...]}``.
+            ``{"need": {...}, "scorer": …, "strength": "ok" | "weak" | "none" | "",
+            "strength_zh": 匹配较弱 / 无合适人选 / "", "best_probability", "matches": [...],
+            "dropped": [...]}`` (strength only with a calibrated scorer).
         """
         need = self.need(need_id)
         result, talents = self._ranked(need, k)
@@ -91,6 +93,11 @@ class Workflows:
             "need": {"id": need.id, "title": need.title, "kind": str(need.kind),
                      "work_group": need.work_group.value, "chain": need.chain},
             "scorer": result.scorer,
+            "strength": result.strength,
+            "strength_zh": result.strength_zh,
+            "best_probability": (None if result.best_probability is None
+                                 else round(result.best_probability, 4)),
+            "top10_chance": None if result.coverage is None else round(result.coverage, 4),
             "matches": [_match_dict(m, talents.get(m.talent_id)) for m in result.matches],
             "dropped": [{"talent_id": d.talent_id, "reasons": [r.text for r in d.reasons]}
                         for d in result.dropped],
@@ -338,6 +345,8 @@ def _match_dict(m: Any, talent: Any) -> dict[str, Any]:
             "organisation": getattr(talent, "organisation", None),
             "title": getattr(talent, "title", None),
             "score": round(float(m.score), 4), "explanation": m.explanation,
+            "probability": None if m.probability is None else round(float(m.probability), 4),
+            "fused": round(float(m.fused), 4),
             "contributions": {k: round(float(v), 4) for k, v in m.contributions.items()},
             "flags": [r.text for r in m.flags]}
 

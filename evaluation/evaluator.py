@@ -304,9 +304,10 @@ def run_evaluation(
     needs_path: str | Path,
     talents_path: str | Path,
     qrels_path: str | Path,
-    methods: Sequence[str] = ("bm25", "dense", "hybrid"),
+    methods: Sequence[str] = ("bm25", "dense", "hybrid", "talentmatch"),
     encoder: str = DEFAULT_ENCODER,
     json: bool = False,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Read exchange files, evaluate the named methods and print the report (for the CLI).
 
@@ -320,6 +321,7 @@ def run_evaluation(
         methods: method names (see ``evaluation.methods.METHODS``); ``random`` is added.
         encoder: encoder name for the dense and hybrid methods.
         json: print JSON instead of the table.
+        cache_dir: embedding cache folder for the dense encoders (None: no cache).
 
     Returns:
         The result of :func:`evaluate`.
@@ -328,7 +330,8 @@ def run_evaluation(
         evaluation.methods.UnknownMethodError: for an unknown method name (before any file
             is read).
     """
-    built = make_methods(list(methods), encoder)  # unknown names fail before any reading
+    built = make_methods(list(methods), encoder,  # unknown names fail before any reading
+                         cache_dir=None if cache_dir is None else str(cache_dir))
     from evaluation.exchange import read_needs, read_qrels, read_talents
 
     needs, talents = read_needs(needs_path), read_talents(talents_path)

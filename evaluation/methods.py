@@ -389,7 +389,7 @@ class RetrieverMethod(CandidateListMethod):
 def _backend(shared: dict[str, Any], encoder: str) -> RetrieverBackend:
     """The run's shared retriever backend, created on first request."""
     if "retriever" not in shared:
-        shared["retriever"] = RetrieverBackend(encoder)
+        shared["retriever"] = RetrieverBackend(encoder, cache_dir=shared.get("cache_dir"))
     backend: RetrieverBackend = shared["retriever"]
     return backend
 
@@ -430,12 +430,14 @@ def register_method(name: str, factory: MethodFactory) -> None:
     METHODS[name] = factory
 
 
-def make_methods(names: Sequence[str], encoder: str) -> list[Method]:
+def make_methods(names: Sequence[str], encoder: str, cache_dir: str | None = None
+                 ) -> list[Method]:
     """Build the named methods; one shared dict lets them share a retriever.
 
     Args:
         names: method names, e.g. ``["bm25", "dense", "hybrid"]``.
         encoder: encoder name for the dense and hybrid methods.
+        cache_dir: embedding cache folder (None: no cache).
 
     Returns:
         The methods, in the given order, without duplicates.
@@ -450,5 +452,5 @@ def make_methods(names: Sequence[str], encoder: str) -> list[Method]:
             f"未知的评测方法 (methods): {', '.join(unknown)}；可选: {known} "
             f"/ unknown method {', '.join(unknown)}; known: {known}"
         )
-    shared: dict[str, Any] = {}
+    shared: dict[str, Any] = {"cache_dir": cache_dir}
     return [METHODS[n](encoder=encoder, shared=shared) for n in dict.fromkeys(names)]

@@ -4,11 +4,11 @@ Retrieval fuses signals normalised *within* each need's pool, so the best candid
 hopeless need looks as strong as the best candidate of an easy one. The calibrated scorer
 turns a pair's features into a probability on one scale for every need:
 
-1. **Features** (:data:`CALIBRATION_FEATURES`, :func:`calibration_matrix`): the scorer's
-   pair features (:data:`matching.scorer.SCORER_FEATURES`: raw cosines, the BM25 shares of
-   the word and character fields, the programme signals), the fused score, and where the
-   pair stands in its pool (gap to the pool's best fused score, to the best cosines, and the
-   log of its fused rank).
+1. **Features** (:data:`CALIBRATION_FEATURES`, :func:`calibration_matrix`): the topic
+   features of the pair (:data:`TOPIC_FEATURES`: raw cosines, the BM25 shares of the word and
+   character fields, term coverage), the fused score (which carries the programme signals),
+   and where the pair stands in its pool (gap to the pool's best fused score, to the best
+   cosines, and the log of its fused rank).
 2. **A logistic regression** on standardised features gives a logit.
 3. **Platt scaling** ``P = sigmoid(a · logit + b)``, fitted on *out-of-fold* logits (folds
    grouped by need, so a need's pairs never score themselves), gives the probability. It
@@ -18,10 +18,11 @@ Training examples come from the library itself (:mod:`matching.selfsup`): every 
 candidate of a pseudo-need is a pair, labelled 1 for the talent the item was taken from and
 0 otherwise. Review decisions, when they exist, are added on top as extra labelled pairs.
 
-**Weak needs.** A need whose best candidate's probability is below :data:`WEAK_THRESHOLD` is
-flagged 匹配较弱; below :data:`NONE_THRESHOLD` 无合适人选 (see :func:`strength`). Both are
-probabilities on the calibrated scale, so they mean the same for every need; they are
-documented in docs/ranking.md with the calibration measured on real data.
+**Weak needs.** A need whose best ten candidates give less than :data:`WEAK_THRESHOLD` chance
+that one of them is right (:func:`top_coverage`) is flagged 匹配较弱; below
+:data:`NONE_THRESHOLD` 无合适人选 (see :func:`strength`). Both are probabilities on the
+calibrated scale, so they mean the same for every need; docs/ranking.md shows how often they
+fire on real data and how much worse the flagged needs really are.
 
 No SQL, HTTP or files: the caller passes a search function over the library
 (:data:`SearchFn`) and saves the returned model.
@@ -50,12 +51,20 @@ if TYPE_CHECKING:
     from matching.matcher import Matcher
 
 POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
-CALIBRATION_FEATURES: tuple[str, ...] = (*SCORER_FEATURES, *POOL_FEATURES)
+TOPIC_FEATURES = ("dense", "lexical", "coverage", "retrieval", "dense_profile", "dense_items",
+                  "bm25_words", "bm25_chars")
+"""The pair features the calibrated model weighs itself: topic evidence only. The programme
+signals (chain, kind fit, 归根 tie, availability, seniority, freshness) reach it through the
+fused score alone, because pseudo-needs carry none of them (no chain, county or kind of
+their own) and a model would learn artefacts from their constant values."""
+CALIBRATION_FEATURES: tuple[str, ...] = (*TOPIC_FEATURES, *POOL_FEATURES)
 
-WEAK_THRESHOLD = 0.15
-"""Best candidate below this probability: the need is flagged 匹配较弱."""
-NONE_THRESHOLD = 0.03
-"""Best candidate below this probability: 无合适人选 (no suitable candidate)."""
+STRENGTH_DEPTH = 10
+"""A need's strength is judged on its best ``STRENGTH_DEPTH`` candidates (what a user reads)."""
+WEAK_THRESHOLD = 0.3
+"""Chance that one of the best ten is right below this: the need is flagged 匹配较弱."""
+NONE_THRESHOLD = 0.1
+"""Below this: 无合适人选 (no suitable candidate)."""
 
 TRAIN_DEPTH = 50
 """Candidates per pseudo-need used for training: the head a user sees."""
@@ -69,30 +78,40 @@ CandidateFn = Callable[[Need, Sequence[HitLike]], tuple[list[str], np.ndarray, n
 """For one need and its hits: (talent ids, scorer feature matrix, fused scores)."""
 
 
-def calibration_matrix(values: np.ndarray, fused: np.ndarray) -> np.ndarray:
+def calibration_matrix(values: np.ndarray, fused: np.ndarray,
+                       names: Sequence[str] = CALIBRATION_FEATURES) -> np.ndarray:
     """The calibration features of one need's candidates.
 
     Args:
         values: ``(n, len(SCORER_FEATURES))`` scorer features of the candidates.
         fused: ``(n,)`` their fused scores.
+        names: the columns wanted, in order (a saved model's ``feature_names``).
 
     Returns:
-        ``(n, len(CALIBRATION_FEATURES))`` float64.
+        ``(n, len(names))`` float64.
+
+    Raises:
+        ValueError: a name is not a scorer or pool feature (a model saved by another
+            version: retrain it).
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1, len(SCORER_FEATURES))
     fused = np.asarray(fused, dtype=np.float64).reshape(-1)
     if fused.size == 0:
-        return np.zeros((0, len(CALIBRATION_FEATURES)))
+        return np.zeros((0, len(names)))
     order = np.lexsort((np.arange(fused.size), -fused))
     rank = np.empty(fused.size)
     rank[order] = np.arange(1, fused.size + 1)
     col = {n: values[:, i] for i, n in enumerate(SCORER_FEATURES)}
-    pool = np.stack([
-        fused, fused - fused.max(), np.log(rank),
-        col["dense_profile"] - col["dense_profile"].max(),
-        col["dense_items"] - col["dense_items"].max(),
-    ], axis=1)
-    return np.hstack([values, pool])
+    col.update({
+        "fused": fused, "fused_gap": fused - fused.max(), "fused_log_rank": np.log(rank),
+        "dense_profile_gap": col["dense_profile"] - col["dense_profile"].max(),
+        "dense_items_gap": col["dense_items"] - col["dense_items"].max(),
+    })
+    unknown = [n for n in names if n not in col]
+    if unknown:
+        raise ValueError(f"评分模型的特征 {unknown} 已不存在，请重新运行 "
+                         "`talentmatch ranker train --self-supervised` (model features unknown)")
+    return np.stack([col[n] for n in names], axis=1)
 
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray,
@@ -278,18 +297,37 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
     return fit_calibrated(examples, decisions)
 
 
-def strength(best_probability: float | None) -> str:
-    """How strong a need's best candidate is, on the calibrated scale.
+def top_coverage(probabilities: Sequence[float], k: int = STRENGTH_DEPTH) -> float:
+    """Chance that at least one of the best ``k`` candidates is right: ``1 − Π (1 − pᵢ)``.
+
+    One candidate's probability is low whenever many talents fit a need (the mass spreads
+    over them), so a need's strength is judged on its head, not on its best candidate.
 
     Args:
-        best_probability: the best candidate's probability (None: no candidate).
+        probabilities: calibrated probabilities of the need's candidates.
+        k: how many of the best count.
 
     Returns:
-        ``"none"`` (无合适人选), ``"weak"`` (匹配较弱) or ``"ok"``.
+        The chance, in [0, 1] (0 for no candidate).
     """
-    if best_probability is None or best_probability < NONE_THRESHOLD:
+    best = sorted((min(1.0, max(0.0, float(p))) for p in probabilities), reverse=True)[:k]
+    return float(1.0 - np.prod([1.0 - p for p in best])) if best else 0.0
+
+
+def strength(probabilities: Sequence[float]) -> str:
+    """How strong a need's candidates are, on the calibrated scale.
+
+    Args:
+        probabilities: calibrated probabilities of the need's candidates.
+
+    Returns:
+        ``"none"`` (无合适人选: :func:`top_coverage` below :data:`NONE_THRESHOLD`),
+        ``"weak"`` (匹配较弱: below :data:`WEAK_THRESHOLD`) or ``"ok"``.
+    """
+    cover = top_coverage(probabilities)
+    if cover < NONE_THRESHOLD:
         return "none"
-    return "weak" if best_probability < WEAK_THRESHOLD else "ok"
+    return "weak" if cover < WEAK_THRESHOLD else "ok"
 
 
 STRENGTH_ZH = {"none": "无合适人选", "weak": "匹配较弱", "ok": ""}

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from data.records import Enterprise, Need, Project, Talent
-from matching.calibration import STRENGTH_ZH, calibration_matrix, strength
+from matching.calibration import STRENGTH_ZH, calibration_matrix, strength, top_coverage
 from matching.explain import ExplanationPart, explain
 from matching.features import (
     HitLike,
@@ -116,6 +116,12 @@ class MatchResult:
         """The calibrated probability of the best match (None without a calibrated scorer)."""
         probs = [m.probability for m in self.matches if m.probability is not None]
         return max(probs) if probs else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Chance that one of the best ten is right (calibrated scorer only)."""
+        probs = [m.probability for m in self.matches if m.probability is not None]
+        return top_coverage(probs) if probs else None
 
     @property
     def strength_zh(self) -> str:
@@ -244,7 +250,7 @@ class Matcher:
             m.rank = r
         result = MatchResult(need.id, ranked, dropped, self.scorer.name)
         if calibrated:
-            result.strength = strength(result.best_probability)
+            result.strength = strength([m.score for m in ranked])
         return result
 
     @property
@@ -252,8 +258,9 @@ class Matcher:
         """Whether final scores are calibrated probabilities (a calibrated ranker version)."""
         return isinstance(self.ranker, RankerModel) and self.ranker.calibrated
 
-    def _probabilities(self, x: np.ndarray) -> np.ndarray:
+    def _probabilities(self, values: np.ndarray, fused: np.ndarray) -> np.ndarray:
         assert isinstance(self.ranker, RankerModel)
+        x = calibration_matrix(values, fused, self.ranker.feature_names)
         return self.ranker.probability(x)[0]
 
     def _scores(self, candidates: Sequence[Candidate]
@@ -270,9 +277,8 @@ class Matcher:
             return np.zeros(0), np.zeros(0), np.zeros((0, len(names)))
         fused, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
         if self.ranker is not None and self.calibrated:
-            x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
-                                   fused)
-            return self._probabilities(x), fused, contribs
+            values = to_matrix([c.values for c in candidates], SCORER_FEATURES)
+            return self._probabilities(values, fused), fused, contribs
         final, contribs = self.score_candidates(candidates)
         return final, fused, contribs
 
@@ -299,9 +305,8 @@ class Matcher:
         if self.ranker is None:
             return scores, contribs
         if self.calibrated:
-            x = calibration_matrix(to_matrix([c.values for c in candidates], SCORER_FEATURES),
-                                   scores)
-            return self._probabilities(x), contribs
+            values = to_matrix([c.values for c in candidates], SCORER_FEATURES)
+            return self._probabilities(values, scores), contribs
         head = np.lexsort((np.arange(len(scores)), -scores))[: self.rerank_depth]
         logits, learned = self.ranker.score(
             to_matrix([candidates[i].values for i in head], self.ranker.feature_names))

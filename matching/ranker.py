@@ -176,6 +176,7 @@ class RankerModel:
         return cls(parts["scaler"], parts["model"], tuple(meta["feature_names"]),
                    int(meta["n_examples"]), int(meta["n_positive"]), dict(meta["metrics"]),
                    str(meta["trained_at"]), int(meta["version"]),
+                   name=str(meta.get("scorer", "ranker")),
                    kind=str(meta.get("kind", "decisions")), platt=(float(a), float(b)))
 
 

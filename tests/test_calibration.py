@@ -18,6 +18,7 @@ from matching.calibration import (
     expected_calibration_error,
     fit_calibrated,
     strength,
+    top_coverage,
     train_self_supervised,
 )
 from matching.scorer import SCORER_FEATURES
@@ -113,11 +114,15 @@ def test_ece_of_perfect_and_wrong_scores() -> None:
     assert expected_calibration_error(np.array([1.0, 1.0, 0.0, 0.0]), y) == pytest.approx(1.0)
 
 
-def test_strength_thresholds() -> None:
-    assert strength(None) == "none"
-    assert strength(NONE_THRESHOLD / 2) == "none"
-    assert strength((NONE_THRESHOLD + WEAK_THRESHOLD) / 2) == "weak"
-    assert strength(WEAK_THRESHOLD + 0.01) == "ok"
+def test_strength_judges_the_head_of_the_list() -> None:
+    assert strength([]) == "none"
+    assert strength([NONE_THRESHOLD / 2]) == "none"
+    assert strength([(NONE_THRESHOLD + WEAK_THRESHOLD) / 2]) == "weak"
+    assert strength([WEAK_THRESHOLD + 0.01]) == "ok"
+    # many fair candidates make a strong need even when none is likely alone
+    assert strength([0.06] * 10) == "ok" and strength([0.06] * 2) == "weak"
+    assert top_coverage([0.5, 0.5]) == pytest.approx(0.75)
+    assert top_coverage([0.9] * 20, k=1) == pytest.approx(0.9)
 
 
 def test_training_reads_only_the_library() -> None:

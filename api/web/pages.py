@@ -144,12 +144,13 @@ def _detail_context(state: Any, user: User, suggestion_id: str) -> dict[str, Any
     store = state.application.store
     need = store.get("needs", s.need_id) or store.get("challenges", s.need_id)
     talent = store.get("talents", s.talent_id)
-    match, alternates, flags = None, [], []
+    match, alternates, flags, strength_zh = None, [], [], ""
     if need is not None:
         try:
             result = state.match_need(need, 50)
         except Exception:  # the index may be missing: show the stored features only
             result = {"matches": [], "dropped": []}
+        strength_zh = result.get("strength_zh", "")
         match = next((m for m in result["matches"] if m["talent_id"] == s.talent_id), None)
         alternates = [m for m in result["matches"] if m["talent_id"] != s.talent_id][:5]
         flags = list(match["flags"]) if match else []
@@ -161,7 +162,8 @@ def _detail_context(state: Any, user: User, suggestion_id: str) -> dict[str, Any
              "width": round(100 * abs(v) / top, 1), "negative": v < 0}
             for k, v in sorted(values.items(), key=lambda kv: -abs(kv[1]))]
     return {"s": s, "need": need, "talent": talent, "bars": bars, "flags": flags,
-            "alternates": alternates, "explanation": s.explanation or
+            "alternates": alternates, "strength_zh": strength_zh,
+            "explanation": s.explanation or
             (match or {}).get("explanation", ""),
             "decisions": audit(state, user, suggestion_id=suggestion_id)}
 
