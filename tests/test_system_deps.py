@@ -78,7 +78,7 @@ def test_without_root_fails_at_once_with_the_command(tmp_path: Path) -> None:
 
 
 def test_run_needs_only_the_font(tmp_path: Path) -> None:
-    done, calls = _run(tmp_path, "fonts", root=False)
+    done, _ = _run(tmp_path, "fonts", root=False)
     assert done.returncode == 1 and "fonts-noto-cjk" in done.stderr
     assert "找不到" in done.stderr and "chromium（" not in done.stderr
 

@@ -6,6 +6,7 @@ at all. Opening the store migrates the database to the newest revision, keeping 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -445,15 +446,31 @@ class Store:
         with self._write() as conn:
             users.set_password(conn, username, password_hash)
 
-    def add_token(self, user_id: str, token_hash: str) -> None:
-        """Store the hash of a new API token."""
+    def end_sessions(self, user_id: str) -> int:
+        """Revoke every session of an account (bump its epoch); returns the new epoch."""
         with self._write() as conn:
-            users.add_token(conn, user_id, token_hash)
+            return users.end_sessions(conn, user_id)
+
+    def add_token(self, user_id: str, token_hash: str,
+                  expires_at: dt.datetime | None = None) -> None:
+        """Store the hash of a new API token (expiring at ``expires_at``)."""
+        with self._write() as conn:
+            users.add_token(conn, user_id, token_hash, expires_at)
 
     def user_by_token(self, token_hash: str) -> users.User | None:
-        """The account owning the token with this hash, or None."""
+        """The account owning a live (unexpired, unrevoked) token with this hash, or None."""
         with self._read() as conn:
             return users.user_by_token(conn, token_hash)
+
+    def revoke_tokens(self, user_id: str) -> int:
+        """Revoke every live API token of an account; returns how many."""
+        with self._write() as conn:
+            return users.revoke_tokens(conn, user_id)
+
+    def tokens_of(self, user_id: str) -> list[dict[str, Any]]:
+        """An account's API tokens: created, expires, revoked (no hashes)."""
+        with self._read() as conn:
+            return users.tokens_of(conn, user_id)
 
     # -- events ---------------------------------------------------------------------------
 
