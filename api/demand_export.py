@@ -264,12 +264,14 @@ def write_outputs(dm: DemandMap, out: Path) -> list[Path]:
     """
     from api.demand_pictures import bars, heatmap
     from data.io.exporter import write_sheets
+    from data.io.formulas import neutralise_frame
 
     out.mkdir(parents=True, exist_ok=True)
     data = dm.to_dict()
     (out / "demand_map.json").write_text(json.dumps(data, ensure_ascii=False, indent=1,
                                                     default=str), encoding="utf-8")
-    cells_frame(dm).to_csv(out / "demand_map.csv", index=False, encoding="utf-8-sig")
+    neutralise_frame(cells_frame(dm)).to_csv(out / "demand_map.csv", index=False,
+                                             encoding="utf-8-sig")
     rows, cols = [*dm.by, "total"][:2]
     written = [out / "demand_map.json", out / "demand_map.csv"]
     written += heatmap(data["cells"], out, rows=rows, cols=cols)

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from data.columns import COLUMNS, Column, parse_achievements
+from data.io.formulas import restore
 from data.io.headers import HeaderMap, model_of
 from data.records import Record
 from data.taxonomy import Taxonomy, UnknownValueError
@@ -199,6 +200,7 @@ class RowConverter:
 
     def _cell(self, column: Column, value: Any, city: str) -> Any:
         """Convert one non-empty cell; raise :class:`_CellError` with a Chinese reason."""
+        value = restore(value)  # undo the export's formula neutralisation ('=…)
         kind = self.kinds[column.field]
         if kind == "achievements":
             return parse_achievements(value)
