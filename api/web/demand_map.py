@@ -83,7 +83,8 @@ def demand_map_for(application: Any, by: tuple[str, ...], threshold: float | Non
     from matching.demand_map import apply_previous
 
     threshold = clamp_threshold(threshold)
-    key = (_version(application), application.settings.city, by, threshold)
+    key = (str(Path(application.settings.index_dir).resolve()), _version(application),
+           application.settings.city, by, threshold)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
