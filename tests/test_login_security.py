@@ -95,6 +95,20 @@ def test_throttle_window_slides_and_success_clears() -> None:
     assert throttle.retry_after("a", "1.1.1.1") == 0
 
 
+def test_a_parallel_burst_cannot_pass_the_limit() -> None:
+    throttle = LoginThrottle(per_account=3, per_address=100, window_s=60)
+    waits: list[int] = []
+    threads = [threading.Thread(target=lambda: waits.append(throttle.attempt("a", "1.1.1.1")))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(waits)[:4] == [0, 0, 0, 60] and waits.count(0) == 3
+    throttle.succeeded("a", "1.1.1.1")  # a success clears the account's count
+    assert throttle.attempt("a", "1.1.1.1") == 0
+
+
 # -- timing and hashing ----------------------------------------------------------------------
 
 def test_unknown_and_known_users_answer_in_the_same_time(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 :class:`LoginThrottle` counts failed logins per account and per client address in a sliding
 window; once either reaches its limit, further attempts are refused (429 with Retry-After)
-before any password is hashed, until the oldest failure leaves the window. A successful
-login clears the account's count (not the address's). Both tables are bounded LRUs, so a
-flood of made-up names cannot grow memory.
+before any password is hashed, until the oldest failure leaves the window. An attempt is
+counted as failed *before* its password is checked (:meth:`LoginThrottle.attempt`, atomic),
+so a burst of parallel guesses cannot slip past the limit; a successful login then clears
+the account's count and takes its own entry back from the address's. Both tables are
+bounded LRUs, so a flood of made-up names cannot grow memory.
 
 :class:`LRU` is a thread-safe, size-bounded mapping used for account lookups and the
 demand-map cache.
@@ -85,31 +87,51 @@ class LoginThrottle:
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds until ``username`` may try again from ``address`` (0: now)."""
+        with self._lock:
+            return self._retry_after(username, address)
+
+    def attempt(self, username: str, address: str) -> int:
+        """Reserve a login attempt: the seconds to wait (nothing counted), or 0 after counting
+        the attempt as failed until :meth:`succeeded` says otherwise."""
+        with self._lock:
+            wait = self._retry_after(username, address)
+            if not wait:
+                self._count(username, address)
+            return wait
+
+    def _retry_after(self, username: str, address: str) -> int:
         now = self._clock()
         wait = 0.0
-        with self._lock:
-            for key, limit in self._keys(username, address):
-                times = self._fails.get(key)
-                if times is None:
-                    continue
-                while times and now - times[0] >= self.window_s:
-                    times.popleft()
-                if len(times) >= limit:
-                    wait = max(wait, times[0] + self.window_s - now)
+        for key, limit in self._keys(username, address):
+            times = self._fails.get(key)
+            if times is None:
+                continue
+            while times and now - times[0] >= self.window_s:
+                times.popleft()
+            if len(times) >= limit:
+                wait = max(wait, times[0] + self.window_s - now)
         return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, username: str, address: str) -> None:
         """Count a failed login of ``username`` from ``address``."""
-        now = self._clock()
         with self._lock:
-            for key, limit in self._keys(username, address):
-                times = self._fails.get(key)
-                if times is None:
-                    times = deque(maxlen=limit)
-                    self._fails.put(key, times)
-                times.append(now)
+            self._count(username, address)
 
-    def succeeded(self, username: str) -> None:
-        """Clear the account's failures after a successful login."""
+    def _count(self, username: str, address: str) -> None:
+        now = self._clock()
+        for key, limit in self._keys(username, address):
+            times = self._fails.get(key)
+            if times is None:
+                times = deque(maxlen=limit)
+                self._fails.put(key, times)
+            times.append(now)
+
+    def succeeded(self, username: str, address: str | None = None) -> None:
+        """Clear the account's failures after a successful login; with ``address``, also
+        take back the entry :meth:`attempt` counted for it there."""
         with self._lock:
-            self._fails.pop(self._keys(username, "")[0][0])
+            (account, _), (by_address, _) = self._keys(username, address or "")
+            self._fails.pop(account)
+            times = self._fails.get(by_address) if address is not None else None
+            if times:
+                times.pop()

@@ -104,7 +104,7 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     _check_csrf(request, csrf)
     name = username.strip()
     address = request.client.host if request.client else "?"
-    wait = state.throttle.retry_after(name, address)
+    wait = state.throttle.attempt(name, address)  # counted as failed until it succeeds
     if wait:
         return _login_refused(request, 429, wait,
                               f"登录失败次数过多，请 {wait} 秒后再试（按账号和来源地址限制）")
@@ -114,9 +114,8 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     except HashingBusy:
         return _login_refused(request, 503, 5, "登录请求过多，请稍后重试")
     if not ok or user is None:
-        state.throttle.failed(name, address)
         return render(request, "login.html", None, error="用户名或密码错误，或账号已停用")
-    state.throttle.succeeded(name)
+    state.throttle.succeeded(name, address)
     response = RedirectResponse(HOME.get(user.role, "/"), 303)
     _set_session(request, response, user.id, epoch=user.session_epoch)
     return response
