@@ -219,14 +219,16 @@ class Store:
         return self._iter(entity, batch_size)
 
     def iter_where(self, entity: str, where: Mapping[str, str],
-                   batch_size: int = 1000) -> Iterator[Record]:
-        """Like :meth:`iter`, narrowed in SQL by key columns.
+                   batch_size: int = 1000, terms: Sequence[str] = ()) -> Iterator[Record]:
+        """Like :meth:`iter`, narrowed in SQL by key columns and words.
 
         Args:
             entity: an entity name.
             where: ``chain`` (one of the record's chains) and equality on kind, county
                 (a talent's hometown county), category, status, city.
             batch_size: records per query (≥ 1).
+            terms: words that must all occur in the stored public record's JSON text (a
+                coarse pre-filter: callers check the exact fields they may search).
 
         Returns:
             An iterator of the matching public records, in id order.
@@ -234,14 +236,15 @@ class Store:
         rows.check_entity(entity)
         if batch_size < 1:
             raise ValueError("batch_size must be ≥ 1")
-        return self._iter(entity, batch_size, dict(where))
+        return self._iter(entity, batch_size, dict(where), tuple(terms))
 
     def _iter(self, entity: str, batch_size: int,
-              where: Mapping[str, str] | None = None) -> Iterator[Record]:
+              where: Mapping[str, str] | None = None,
+              terms: Sequence[str] = ()) -> Iterator[Record]:
         after: str | None = None
         while True:
             with self._read() as conn:
-                batch = repository.page(conn, entity, after, batch_size, where)
+                batch = repository.page(conn, entity, after, batch_size, where, terms)
             for _, data in batch:
                 yield rows.to_public(entity, data)
             if len(batch) < batch_size:

@@ -7,6 +7,7 @@ filters and paging), ``GET /{entity}/{id}``, ``POST /{entity}`` (Create schema),
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,7 +152,11 @@ def entity_router(entity: str) -> APIRouter:
         found, total = [], 0
         where = {k: v for k, v in filters.items() if k in SQL_FILTERS}
         parts = q.split() if q else []
-        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit)):
+        # SQL narrows to records whose stored JSON holds every word; the exact check below
+        # then looks only at what this caller may see
+        coarse = [p for p in parts if json.dumps(p, ensure_ascii=False)[1:-1] == p]
+        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit),
+                                       terms=coarse):
             if not _matches(record, filters):
                 continue
             shown = None
