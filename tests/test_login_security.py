@@ -112,22 +112,41 @@ def test_a_parallel_burst_cannot_pass_the_limit() -> None:
 # -- timing and hashing ----------------------------------------------------------------------
 
 def test_unknown_and_known_users_answer_in_the_same_time(tmp_path: Path) -> None:
+    """Known user + wrong password vs unknown user: within 20 %.
+
+    The 20 % bound is asserted on this process's CPU time per login (median of 11
+    interleaved tries; the server runs in the test process), which other processes cannot
+    disturb. Wall time (best of 11) is printed and held to 2×: on a shared 2-core machine at
+    load 11 it wanders ±35 % either way, while the leak this guards against was 35–80×
+    (5 ms against 260 ms). On a quiet machine the two agree (uvicorn: 229.5 / 228.8 ms).
+    """
     application = Application(_settings(tmp_path, login_max_failures=1000,
                                         login_max_failures_per_ip=1000))
     create_user(application.store, "carol", "admin", password=PASSWORD)
     client = TestClient(create_app(application=application))
     _login(client, "warm-up", "x")
-    times: dict[str, list[float]] = {"carol": [], "no-such-user": []}
-    for _ in range(9):
-        for name in times:  # interleaved, so both see the same machine load
-            start = time.perf_counter()
-            assert _login(client, name, "wrong-password").status_code == 200
-            times[name].append(time.perf_counter() - start)
-    known, unknown = (statistics.median(times[n]) for n in ("carol", "no-such-user"))
-    ratio = max(known, unknown) / min(known, unknown)
-    print({"known_ms": round(known * 1000, 1), "unknown_ms": round(unknown * 1000, 1),
-           "ratio": round(ratio, 3)})
-    assert ratio <= 1.2, (known, unknown)
+    names = ("carol", "no-such-user")
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    for round_ in range(11):
+        # interleaved, alternating which goes first, so both see the same machine load
+        for name in names if round_ % 2 else names[::-1]:
+            csrf = _csrf(client)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            r = client.post("/login", data={"username": name, "password": "wrong-password",
+                                            "csrf": csrf}, follow_redirects=False)
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+            assert r.status_code == 200
+    best = [min(wall[n]) for n in names]
+    median_cpu = [statistics.median(cpu[n]) for n in names]
+    ratios = {"wall_best": max(best) / min(best), "cpu_median": max(median_cpu) / min(median_cpu)}
+    print({"known_ms": round(best[0] * 1000, 1), "unknown_ms": round(best[1] * 1000, 1),
+           "cpu_known_ms": round(median_cpu[0] * 1000, 1),
+           "cpu_unknown_ms": round(median_cpu[1] * 1000, 1),
+           **{k: round(v, 3) for k, v in ratios.items()}})
+    assert ratios["cpu_median"] <= 1.2, cpu
+    assert ratios["wall_best"] <= 2.0, wall
     application.store.close()
 
 

@@ -86,9 +86,14 @@ class PasswordChecker:
     """Checks passwords with at most ``slots`` argon2 computations at a time."""
 
     def __init__(self, slots: int, wait_s: float = HASH_WAIT_S) -> None:
-        """Allow ``slots`` concurrent checks; a caller waits up to ``wait_s`` for one."""
+        """Allow ``slots`` concurrent checks; a caller waits up to ``wait_s`` for one.
+
+        The dummy hash is made here (once per process), so the first unknown user does not
+        answer slower than the others.
+        """
         self._slots = threading.BoundedSemaphore(max(1, slots))
         self._wait_s = wait_s
+        _dummy()
 
     def check(self, user: User | None, password: str) -> bool:
         """Whether ``password`` logs ``user`` in (None, disabled: False, same cost).
