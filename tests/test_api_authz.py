@@ -315,6 +315,8 @@ def test_reviewer_sees_only_its_groups_alternates(env: Env) -> None:
     assert mine["alternates"], "the reviewer still sees its own group's alternates"
     assert {group(n) for n in mine["alternates"]} == {"tech_return"}
     assert all(mine["alternates"][n] == full["alternates"][n] for n in mine["alternates"])
+    others = {n for n in full["alternates"] if group(n) != "tech_return"}
+    assert not [m for m in mine["messages"] if any(f"「{n}」" in m for n in others)]
 
 
 def test_need_ids_of_other_enterprises_cannot_be_probed(env: Env) -> None:

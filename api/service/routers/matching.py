@@ -78,32 +78,33 @@ def pairing_run(body: PairingRunIn, user: User = Depends(require("runs.create"))
 @router.get("/pairing-runs/{run_id}", summary="查看结对运行")
 def pairing_show(run_id: str, user: User = Depends(require("runs.read")),
                  state: Any = Depends(get_state)) -> dict[str, Any]:
-    """A stored run with its suggestions (a reviewer sees its own work group's pairs and
-    alternates)."""
+    """A stored run with its suggestions (a reviewer sees its own work group's pairs,
+    alternates and messages)."""
     shown: dict[str, Any] = state.workflows.pair_show(run_id)
     if user.role == "reviewer":
+        alternates = shown.get("alternates") or {}
+        groups = need_groups(state, list(alternates))
+        others = {n for n, g in groups.items() if g != user.work_group}
         shown["pairs"] = [p for p in shown["pairs"] if p["work_group"] == user.work_group]
-        shown["alternates"] = own_group_alternates(state, user, shown.get("alternates") or {})
+        shown["alternates"] = {n: ids for n, ids in alternates.items()
+                               if groups.get(n) == user.work_group}
+        shown["messages"] = [m for m in shown.get("messages", [])
+                             if not any(f"「{n}」" in m for n in others)]
     return shown
 
 
-def own_group_alternates(state: Any, user: User,
-                         alternates: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The alternates of the needs in ``user``'s work group only.
+def need_groups(state: Any, need_ids: list[str]) -> dict[str, str]:
+    """The work group of each need or challenge id (unknown ids left out).
 
     Args:
         state: the service state.
-        user: a reviewer.
-        alternates: need id → alternate talent ids, for every need of the run.
+        need_ids: need and challenge ids.
 
     Returns:
-        The entries whose need belongs to the reviewer's work group (unknown needs dropped).
+        Need id → work group value (``tech_return`` …).
     """
     store = state.application.store
     needs: dict[str, Any] = {}
     for entity in ("needs", "challenges"):
-        needs.update(store.get_many(entity, list(alternates)))
-    def group(need_id: str) -> str | None:
-        need = needs.get(need_id)
-        return None if need is None else str(getattr(need.work_group, "value", need.work_group))
-    return {n: ids for n, ids in alternates.items() if group(n) == user.work_group}
+        needs.update(store.get_many(entity, need_ids))
+    return {n: str(getattr(r.work_group, "value", r.work_group)) for n, r in needs.items()}
