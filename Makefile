@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := var/sample
 
-.PHONY: run test lint typecheck sample clean system-deps
+.PHONY: run test lint typecheck sample clean system-deps fonts-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-run: $(STAMP)
+run: fonts-deps $(STAMP)
 	$(BIN)/talentmatch demo
 	$(BIN)/talentmatch serve --demo-accounts --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
-	$(BIN)/pytest -q
+# Browser tests never skip here: TALENTMATCH_REQUIRE_BROWSER=1 makes a missing chromium fail.
+test: system-deps $(STAMP)
+	TALENTMATCH_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,10 +33,10 @@ clean:
 	rm -rf $(VENV) var
 
 # Debian packages for browser tests (chromium) and Chinese text in pictures (fonts-noto-cjk).
-# Installed when missing and this is root on Debian; otherwise the command to run is printed.
+# Installed when missing and this is root (or password-less sudo) on Debian; otherwise it
+# fails at once with the command to run. `make test` and `make run` call the same script.
 system-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
-	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
-	else echo "缺少 Debian 软件包：sudo apt-get install chromium fonts-noto-cjk（浏览器测试与图表中文字体）"; fi
+	.ci/system-deps.sh browser fonts
+
+fonts-deps:
+	.ci/system-deps.sh fonts

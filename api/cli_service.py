@@ -1,5 +1,5 @@
-"""CLI commands of the HTTP service (`serve`, `user add|list|disable`), registered on the
-main app."""
+"""CLI commands of the HTTP service (`serve`, `user add|list|disable|password|token|revoke`),
+registered on the main app."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def _print_accounts(accounts: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-user_app = typer.Typer(help="Service accounts: add, list, disable.", no_args_is_help=True)
+user_app = typer.Typer(help="Service accounts: add, list, disable, password, token, revoke.",
+                       no_args_is_help=True)
 
 
 @user_app.command("add")
@@ -95,10 +96,12 @@ def user_add(
     if role not in ROLES:
         err.print(f"[bold red]错误[/]: 未知角色「{role}」；可选：{'、'.join(ROLES)}")
         raise typer.Exit(2)
+    application = _application()
     try:
-        user, token = create_user(_application().store, username, role, password=password,
+        user, token = create_user(application.store, username, role, password=password,
                                   work_group=work_group.value if work_group else None,
-                                  enterprise_id=enterprise_id)
+                                  enterprise_id=enterprise_id,
+                                  token_days=application.settings.token_days)
     except (ValueError, DuplicateIdError) as exc:
         err.print(f"[bold red]错误[/]: {exc}")
         raise typer.Exit(2) from exc
@@ -126,7 +129,7 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
 
 @user_app.command("disable")
 def user_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
-    """Disable an account (its logins and API tokens stop working)."""
+    """Disable an account (its sessions end; its logins and API tokens stop working)."""
     from data.store.errors import NotFoundError
 
     try:
@@ -135,6 +138,63 @@ def user_disable(username: Annotated[str, typer.Argument(help="login name")]) ->
         err.print(f"[bold red]错误[/]: 找不到账号「{username}」")
         raise typer.Exit(2) from exc
     console.print(f"账号 {username} 已停用")
+
+
+def _user(application: Any, username: str) -> Any:
+    found = application.store.get_user(username)
+    if found is None:
+        err.print(f"[bold red]错误[/]: 找不到账号「{username}」")
+        raise typer.Exit(2)
+    return found
+
+
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True, help="the new password")],
+) -> None:
+    """Set a new web login password (the account's sessions end)."""
+    from api.service.auth import hash_password
+
+    if len(password) < 8:
+        err.print("[bold red]错误[/]: 密码至少 8 个字符")
+        raise typer.Exit(2)
+    application = _application()
+    _user(application, username)
+    application.store.set_user_password(username, hash_password(password))
+    console.print(f"账号 {username} 的密码已更新，已登录的会话全部失效")
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Argument(help="login name")],
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="lifetime in days "
+                                             "(default: TALENTMATCH_TOKEN_DAYS, 90)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Issue a new API token (printed once); older tokens keep working until revoked."""
+    from api.service.auth import issue_token
+
+    application = _application()
+    user = _user(application, username)
+    token, expires = issue_token(application.store, user.id,
+                                 days or application.settings.token_days)
+    if as_json:
+        sys.stdout.write(json.dumps({"username": username, "token": token,
+                                     "expires_at": expires}, ensure_ascii=False) + "\n")
+        return
+    console.print(f"API 令牌（只显示这一次，{expires} 到期）：{token}")
+
+
+@user_app.command("revoke")
+def user_revoke(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Revoke every API token of an account and end its sessions."""
+    application = _application()
+    user = _user(application, username)
+    n = application.store.revoke_tokens(user.id)
+    application.store.end_sessions(user.id)
+    console.print(f"已吊销账号 {username} 的 {n} 个 API 令牌，并结束其全部会话")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@
 matcher, clusters the needs by expertise and calls :func:`matching.demand_map.build_demand_map`.
 :func:`save_snapshot` keeps the aggregate cells as a ``demand_map`` run; :func:`write_outputs`
 writes demand_map.json, demand_map.csv (UTF-8 BOM), heatmap/bars PNG + SVG and scarce.xlsx.
-:func:`view_for_role` removes talent identities for enterprise users.
+:func:`view_for_role` cuts the map down for enterprise users: their own needs plus aggregates.
 """
 
 from __future__ import annotations
@@ -195,24 +195,31 @@ def load_cached(app: Any, by: Sequence[str], threshold: float | None) -> dict[st
     return data
 
 
-def view_for_role(data: dict[str, Any], role: str) -> dict[str, Any]:
-    """The map as a role may see it: enterprises get aggregates only (no identities).
+def view_for_role(data: dict[str, Any], role: str,
+                  own_need_ids: Iterable[str] = ()) -> dict[str, Any]:
+    """The map as a role may see it: an enterprise sees its own needs plus aggregates.
 
     Args:
         data: ``DemandMap.to_dict()``.
         role: admin, reviewer, organizer or enterprise.
+        own_need_ids: the enterprise's own need and challenge ids.
 
     Returns:
-        A copy; for enterprises without talent ids, nearest candidates or 高精尖 talents.
+        A copy. For enterprises (and any role not listed): cells keep their aggregates but
+        list only the enterprise's own need ids; the 紧缺 list holds only its own needs,
+        without the nearest candidates' identities; no talent ids anywhere.
     """
     out = json.loads(json.dumps(data, ensure_ascii=False, default=str))
     if role in ("admin", "reviewer", "organizer"):
         return out
+    own = set(own_need_ids)
     for cell in out["cells"]:
         cell.pop("talent_ids", None)
-    for item in out["scarce"]:
-        item["nearest"] = [{"score": c["score"], "missing_terms": c["missing_terms"]}
-                           for c in item.get("nearest", [])]
+        cell["need_ids"] = [n for n in cell.get("need_ids", []) if n in own]
+    out["scarce"] = [
+        {**item, "nearest": [{"score": c["score"], "missing_terms": c["missing_terms"]}
+                             for c in item.get("nearest", [])]}
+        for item in out["scarce"] if item.get("need_id") in own]
     for item in out["high_end"]:
         item.pop("talent_ids", None)
     return out
@@ -257,12 +264,14 @@ def write_outputs(dm: DemandMap, out: Path) -> list[Path]:
     """
     from api.demand_pictures import bars, heatmap
     from data.io.exporter import write_sheets
+    from data.io.formulas import neutralise_frame
 
     out.mkdir(parents=True, exist_ok=True)
     data = dm.to_dict()
     (out / "demand_map.json").write_text(json.dumps(data, ensure_ascii=False, indent=1,
                                                     default=str), encoding="utf-8")
-    cells_frame(dm).to_csv(out / "demand_map.csv", index=False, encoding="utf-8-sig")
+    neutralise_frame(cells_frame(dm)).to_csv(out / "demand_map.csv", index=False,
+                                             encoding="utf-8-sig")
     rows, cols = [*dm.by, "total"][:2]
     written = [out / "demand_map.json", out / "demand_map.csv"]
     written += heatmap(data["cells"], out, rows=rows, cols=cols)

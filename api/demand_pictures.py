@@ -24,6 +24,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Sou
 CJK_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
              "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+FONT_COMMAND = "sudo apt-get update && sudo apt-get install -y fonts-noto-cjk"
 DPI = 100
 HEATMAP_SIZE = (9.0, 6.0)
 BARS_SIZE = (8.0, 5.0)
@@ -34,8 +35,8 @@ class MissingCJKFont(RuntimeError):
     """No CJK-capable font could be found."""
 
     def __init__(self) -> None:
-        super().__init__("找不到中文字体 (Noto Sans CJK / WenQuanYi)：请安装 "
-                         "`apt-get install fonts-noto-cjk` (Makefile: make system-deps)")
+        super().__init__("找不到中文字体 (Noto Sans CJK / WenQuanYi)，无法绘制需求地图图片：请运行 "
+                         f"`{FONT_COMMAND}`（或 make system-deps）")
 
 
 def cjk_font() -> font_manager.FontProperties:

@@ -35,8 +35,34 @@ class Settings(BaseSettings):
     import_max_xlsx_mb: int = Field(
         default=200, ge=1,
         description="declared uncompressed size of an XLSX file's parts, in MiB (zip bombs)")
-    secret_key: str = Field(default="dev-secret-change-me")
-    environment: str = Field(default="development")
+    secret_key: str | None = Field(
+        default=None,
+        description="session signing key (≥ 32 characters); unset: a random key generated "
+        "at first start and kept in <data_dir>/secret_key (mode 0600). Required in production")
+    environment: str = Field(default="development", description="development or production")
+    data_dir: Path | None = Field(
+        default=None, description="folder for the generated session key (default: the index "
+        "folder's parent, i.e. var/)")
+    token_days: int = Field(default=90, ge=1, le=3650,
+                            description="lifetime of a new API token in days")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins per account within login_window_s before 429")
+    login_max_failures_per_ip: int = Field(
+        default=20, ge=1, description="failed logins per client address within login_window_s")
+    login_window_s: float = Field(default=300.0, gt=0,
+                                  description="throttling window of failed logins (seconds)")
+    login_concurrency: int = Field(default=2, ge=1,
+                                   description="password hashes computed at the same time")
+
+    @property
+    def production(self) -> bool:
+        """Whether this is a production deployment (secure cookies, a configured key)."""
+        return self.environment.strip().lower() in {"production", "prod"}
+
+    @property
+    def data_folder(self) -> Path:
+        """The data folder (``data_dir``, or the index folder's parent)."""
+        return Path(self.data_dir) if self.data_dir is not None else Path(self.index_dir).parent
 
 
 def get_settings() -> Settings:

@@ -186,9 +186,9 @@ def test_enterprise_sees_own_needs_only(env: Env) -> None:
     h = env.headers("enterprise")
     items = env.client.get("/api/v1/needs?limit=500", headers=h).json()["items"]
     assert items and {n["enterprise_id"] for n in items} == {env.enterprise_id}
-    assert env.client.get(f"/api/v1/needs/{env.other_need}", headers=h).status_code == 403
+    assert env.client.get(f"/api/v1/needs/{env.other_need}", headers=h).status_code == 404
     assert env.client.get(f"/api/v1/needs/{env.other_need}/matches",
-                          headers=h).status_code == 403
+                          headers=h).status_code == 404
 
 
 def test_enterprise_matches_hide_employer_until_approved(env: Env) -> None:
@@ -227,3 +227,117 @@ def test_unknown_token_is_401_and_disabled_account_loses_access(env: Env,
     env.application.store.set_user_disabled("m-gone")
     env.client.app.state.service.forget_users()  # type: ignore[attr-defined]
     assert env.client.get("/api/v1/me", headers=h).status_code == 401
+
+
+# -- issue #11: what an enterprise (or a reviewer) must not learn ---------------------------
+
+def _masked_talents(env: Env) -> list[Any]:
+    """Talents whose employer the enterprise does not see (no approved pairing)."""
+    from api.service.masking import approved_talents
+    from data.store.users import User
+
+    user = User(id="x", username="x", role="enterprise", enterprise_id=env.enterprise_id)
+    approved = approved_talents(env.application.store, user)
+    return [t for t in env.application.store.iter("talents") if t.id not in approved]
+
+
+def _found(env: Env, role: str, q: str) -> set[str]:
+    r = env.client.get("/api/v1/talents", params={"q": q, "limit": 500},
+                       headers=env.headers(role))
+    assert r.status_code == 200, r.text
+    return {t["id"] for t in r.json()["items"]}
+
+
+def test_search_does_not_reveal_masked_fields(env: Env) -> None:
+    """A guessed employer, relative or 回避 entry plus a talent id must confirm nothing."""
+    env.application.store.upsert("talents", [{
+        "id": "T-SECRET", "name": "测试人才", "category": "专业技术",
+        "organisation": "隐秘研究院甲", "parent_organisation": "保密控股乙",
+        "relatives": ["欧阳秘亲"], "avoid": ["回避公司丙"]}])
+    probes: list[tuple[str, str]] = [
+        ("T-SECRET", v) for v in ("隐秘研究院甲", "保密控股乙", "欧阳秘亲", "回避公司丙")]
+    for t in _masked_talents(env):
+        hidden = [t.organisation, t.parent_organisation, *t.relatives, *t.avoid]
+        probes += [(t.id, v) for v in hidden if v and len(v) >= 2]
+    leaked, checked = [], 0
+    for talent_id, value in probes[:80]:
+        shown = env.client.get(f"/api/v1/talents/{talent_id}", headers=env.headers("enterprise"))
+        if value in shown.text:  # visible elsewhere in the masked record: fair to find
+            continue
+        assert talent_id in _found(env, "admin", value), f"admin search misses {value}"
+        checked += 1
+        if talent_id in _found(env, "enterprise", value):
+            leaked.append((talent_id, value))
+    assert checked >= 4
+    assert not leaked, f"search confirms masked values: {leaked[:5]}"
+
+
+def _demand_map(env: Env, role: str) -> dict[str, Any]:
+    r = env.client.get("/api/v1/demand-map", headers=env.headers(role))
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def test_enterprise_demand_map_is_own_needs_plus_aggregates(env: Env) -> None:
+    store = env.application.store
+    own = {n.id for e in ("needs", "challenges") for n in store.iter(e)
+           if n.enterprise_id == env.enterprise_id}
+    full = _demand_map(env, "admin")
+    others = {i for c in full["cells"] for i in c["need_ids"]} - own
+    assert others, "the map holds other enterprises' needs, so the check can fail"
+    mine = _demand_map(env, "enterprise")
+    cell_ids = {i for c in mine["cells"] for i in c["need_ids"]}
+    assert cell_ids <= own, f"other enterprises' need ids: {sorted(cell_ids - own)[:5]}"
+    assert {s["need_id"] for s in mine["scarce"]} <= own
+    titles = {n.title for e in ("needs", "challenges") for n in store.iter(e)
+              if n.id in others}
+    text = str(mine["scarce"]) + str(mine["cells"])
+    assert not [t for t in titles if t in text]
+    assert mine["totals"] == full["totals"]  # the aggregates stay
+    assert [c["scarcity"] for c in mine["cells"]] == [c["scarcity"] for c in full["cells"]]
+    assert "talent_ids" not in str(mine)
+
+
+def test_reviewer_sees_only_its_groups_alternates(env: Env) -> None:
+    run_id = _suggestion(env).run_id
+    full = env.client.get(f"/api/v1/pairing-runs/{run_id}", headers=env.headers("admin")).json()
+    mine = env.client.get(f"/api/v1/pairing-runs/{run_id}",
+                          headers=env.headers("reviewer")).json()
+    store = env.application.store
+
+    def group(need_id: str) -> str:
+        need = store.get("needs", need_id) or store.get("challenges", need_id)
+        assert need is not None
+        return str(need.work_group.value)
+
+    groups = {group(n) for n in full["alternates"]}
+    assert len(groups) > 1, "the run has alternates of several groups, so the check can fail"
+    assert mine["alternates"], "the reviewer still sees its own group's alternates"
+    assert {group(n) for n in mine["alternates"]} == {"tech_return"}
+    assert all(mine["alternates"][n] == full["alternates"][n] for n in mine["alternates"])
+    others = {n for n in full["alternates"] if group(n) != "tech_return"}
+    assert not [m for m in mine["messages"] if any(f"「{n}」" in m for n in others)]
+
+
+def test_need_ids_of_other_enterprises_cannot_be_probed(env: Env) -> None:
+    h = env.headers("enterprise")
+    body = {"id": env.other_need, "kind": "tech", "title": "探测编号"}
+    r = env.client.post("/api/v1/needs", headers=h, json=body)
+    assert r.status_code == 201, r.text  # not 409 "已存在"
+    created = r.json()
+    assert created["id"] != env.other_need and created["enterprise_id"] == env.enterprise_id
+    other = env.application.store.get("needs", env.other_need)
+    assert other is not None and other.title != "探测编号"  # untouched
+    fresh = env.client.post("/api/v1/needs", headers=h, json={**body, "id": "N-NEVER-USED"})
+    assert fresh.status_code == 201 and fresh.json()["id"] != "N-NEVER-USED"
+    # reading, changing or deleting: the same 404 as for an id that does not exist
+    for method, suffix, payload in (("GET", "", None), ("PATCH", "", {"title": "x"}),
+                                    ("DELETE", "", None), ("GET", "/matches", None)):
+        answers = []
+        for need_id in (env.other_need, "N-DOES-NOT-EXIST"):
+            got = env.client.request(method, f"/api/v1/needs/{need_id}{suffix}", headers=h,
+                                     json=payload)
+            answers.append((got.status_code, got.json()["error"],
+                            got.json()["message"].replace(need_id, "<id>")))
+        assert answers[0] == answers[1] and answers[0][0] == 404, (method, suffix, answers)

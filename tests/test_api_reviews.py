@@ -129,7 +129,7 @@ def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
     with pytest.raises(SecretKeyError, match="TALENTMATCH_SECRET_KEY"):
         create_app(settings)
     ok = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", environment="production",
-                  secret_key="a-long-random-production-secret")
+                  secret_key="a-long-random-production-secret-of-48-characters")
     assert create_app(ok) is not None
 
 

@@ -2,7 +2,8 @@
 the service on loopback: the reviewer's approval flow and the enterprise's masked matches.
 
 Without chromium the tests are skipped, loudly; with ``CI`` or ``TALENTMATCH_REQUIRE_BROWSER``
-set they fail instead.
+set (``make test`` sets it, after installing chromium) they fail instead.
+``TALENTMATCH_CHROMIUM`` points at another chromium binary.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from api.service.serving import running_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("TALENTMATCH_CHROMIUM") or "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -33,8 +34,8 @@ SCREENSHOT = Path(os.environ.get("TALENTMATCH_SCREENSHOT", "/tmp/tm_detail.png")
 def _require_browser() -> None:
     if CHROMIUM.exists():
         return
-    reason = ("!!! 浏览器测试未运行：找不到 /usr/bin/chromium（sudo apt-get install chromium "
-              "fonts-noto-cjk，或 make system-deps） !!!")
+    reason = (f"!!! 浏览器测试未运行：找不到 {CHROMIUM}（请运行 sudo apt-get update && "
+              "sudo apt-get install -y chromium fonts-noto-cjk，或 make system-deps） !!!")
     if os.environ.get("CI") or os.environ.get("TALENTMATCH_REQUIRE_BROWSER"):
         pytest.fail(reason)
     pytest.skip(reason)

@@ -35,7 +35,7 @@ def test_font_is_a_real_cjk_font() -> None:
 
 
 def test_missing_font_error_names_the_package() -> None:
-    assert "apt-get install fonts-noto-cjk" in str(MissingCJKFont())
+    assert "sudo apt-get update && sudo apt-get install -y fonts-noto-cjk" in str(MissingCJKFont())
 
 
 def test_heatmap_matrix_sums_and_orders() -> None:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, FastAPI
 
 from api.application import Application
 from api.service import errors
-from api.service.auth import check_secret
 from api.service.limits import BodyLimit
 from api.service.routers import events, matching, records, reviews, system
+from api.service.secret import session_key
 from api.service.state import ServiceState
 from api.settings import Settings, get_settings
 
@@ -60,17 +60,18 @@ def create_app(settings: Settings | None = None,
     """The service over ``settings`` (default: from the environment).
 
     Args:
-        settings: the settings; production mode refuses the default secret key.
+        settings: the settings; a public or short session key is refused, and production
+            requires a configured one (see :mod:`api.service.secret`).
         application: an application to serve (default: one over ``settings``).
 
     Returns:
         The FastAPI app (``app.state.service`` holds the :class:`ServiceState`).
 
     Raises:
-        SecretKeyError: production mode with the default secret key.
+        SecretKeyError: the session key is unusable.
     """
     settings = settings or (application.settings if application else get_settings())
-    check_secret(settings)
+    session_key(settings)  # refuse a bad key before opening anything
     application = application or Application(settings)
     app = FastAPI(title="talentmatch 人才与需求匹配服务", version="1",
                   description="归根工程人才—企业需求匹配：API 需 Bearer 令牌或登录会话。",

@@ -2,28 +2,42 @@
 
 * Passwords are hashed with argon2 (``argon2-cffi``); the store keeps only the hash.
 * API tokens are 32 random bytes shown once; the store keeps their SHA-256.
-* The web session is a cookie signed with the settings' secret key (``itsdangerous``),
-  HttpOnly and SameSite=Lax, holding the user id and the CSRF token of the session.
+* API tokens expire (``token_days``, 90 by default) and can be revoked.
+* The web session is a cookie signed with the session key (:mod:`api.service.secret`),
+  HttpOnly and SameSite=Lax (Secure in production), holding the user id, the account's
+  session epoch and the CSRF token. Logout, disabling the account and a password change
+  bump the epoch, which revokes every session of the account.
+* Password checks run at most ``login_concurrency`` at a time (argon2 takes 64 MiB each),
+  and an unknown user is checked against a dummy hash, so both answer in the same time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from api.service.secret import SecretKeyError, session_key
 from data.store.users import User
+
+__all__ = ["SecretKeyError", "session_key"]
 
 SESSION_COOKIE = "tm_session"
 SESSION_MAX_AGE_S = 12 * 3600
-DEFAULT_SECRET = "dev-secret-change-me"
+DEFAULT_TOKEN_DAYS = 90
+HASH_WAIT_S = 10.0
+"""How long a login waits for a free hashing slot before 503."""
 
 _hasher = PasswordHasher()
+_dummy_hash: str | None = None
+_dummy_lock = threading.Lock()
 
 DEMO_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {"username": "admin", "password": "admin-demo", "role": "admin"},
@@ -37,38 +51,63 @@ DEMO_ACCOUNTS: tuple[dict[str, Any], ...] = (
 """The demo accounts of ``make run`` (one per role; the enterprise gets the first one)."""
 
 
-class SecretKeyError(RuntimeError):
-    """Production mode with the default (or an empty) secret key."""
-
-
-def check_secret(settings: Any) -> None:
-    """Refuse the default secret key in production.
-
-    Raises:
-        SecretKeyError: ``environment`` is production and the secret is the default.
-    """
-    if str(settings.environment).lower() in {"production", "prod"} and (
-            not settings.secret_key or settings.secret_key == DEFAULT_SECRET
-            or len(settings.secret_key) < 16):
-        raise SecretKeyError(
-            "生产模式 (TALENTMATCH_ENVIRONMENT=production) 不能使用默认密钥：请设置 "
-            "TALENTMATCH_SECRET_KEY 为至少 16 个字符的随机字符串，例如 "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-
-
 def hash_password(password: str) -> str:
     """The argon2 hash of ``password``."""
     return _hasher.hash(password)
 
 
+def _dummy() -> str:
+    """A hash of a random password, made once: unknown users are checked against it."""
+    global _dummy_hash
+    with _dummy_lock:
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+        return _dummy_hash
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash`` (False for accounts without one)."""
-    if not password_hash:
-        return False
+    """Whether ``password`` matches ``password_hash``.
+
+    Accounts without a hash (and unknown users, passed as None) are checked against a dummy
+    hash and answer False in the same time as a wrong password.
+    """
     try:
-        return _hasher.verify(password_hash, password)
+        ok = _hasher.verify(password_hash or _dummy(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return bool(ok) and bool(password_hash)
+
+
+class HashingBusy(RuntimeError):
+    """Every password-hashing slot stayed busy for :data:`HASH_WAIT_S`."""
+
+
+class PasswordChecker:
+    """Checks passwords with at most ``slots`` argon2 computations at a time."""
+
+    def __init__(self, slots: int, wait_s: float = HASH_WAIT_S) -> None:
+        """Allow ``slots`` concurrent checks; a caller waits up to ``wait_s`` for one.
+
+        The dummy hash is made here (once per process), so the first unknown user does not
+        answer slower than the others.
+        """
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._wait_s = wait_s
+        _dummy()
+
+    def check(self, user: User | None, password: str) -> bool:
+        """Whether ``password`` logs ``user`` in (None, disabled: False, same cost).
+
+        Raises:
+            HashingBusy: no slot became free in time.
+        """
+        if not self._slots.acquire(timeout=self._wait_s):
+            raise HashingBusy("登录请求过多，请稍后重试")
+        try:
+            ok = verify_password(user.password_hash if user is not None else None, password)
+        finally:
+            self._slots.release()
+        return ok and user is not None and not user.disabled
 
 
 def token_hash(token: str) -> str:
@@ -81,9 +120,21 @@ def new_token() -> str:
     return "tm_" + secrets.token_urlsafe(32)
 
 
+def issue_token(store: Any, user_id: str, days: int = DEFAULT_TOKEN_DAYS) -> tuple[str, str]:
+    """A new API token for ``user_id`` valid ``days`` days.
+
+    Returns:
+        (the token in clear — show it once, its expiry as ISO time).
+    """
+    token = new_token()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+    store.add_token(user_id, token_hash(token), expires_at=expires)
+    return token, expires.isoformat(timespec="seconds")
+
+
 def create_user(store: Any, username: str, role: str, *, password: str | None = None,
-                work_group: str | None = None,
-                enterprise_id: str | None = None) -> tuple[User, str]:
+                work_group: str | None = None, enterprise_id: str | None = None,
+                token_days: int = DEFAULT_TOKEN_DAYS) -> tuple[User, str]:
     """Create an account with a new API token.
 
     Args:
@@ -93,14 +144,14 @@ def create_user(store: Any, username: str, role: str, *, password: str | None = 
         password: web login password (None: API token only).
         work_group: the reviewer's work group.
         enterprise_id: the enterprise account's enterprise.
+        token_days: the API token's lifetime.
 
     Returns:
         The account and its API token in clear (print it once; only its hash is kept).
     """
     user = store.add_user(username, role, work_group=work_group, enterprise_id=enterprise_id,
                           password_hash=hash_password(password) if password else None)
-    token = new_token()
-    store.add_token(user.id, token_hash(token))
+    token, _ = issue_token(store, user.id, token_days)
     return user, token
 
 
@@ -146,15 +197,22 @@ def ensure_demo_accounts(application: Any) -> list[dict[str, Any]]:
 
 
 class Sessions:
-    """Signs and reads the session cookie (user id + CSRF token)."""
+    """Signs and reads the session cookie (user id, session epoch, CSRF token)."""
 
     def __init__(self, secret_key: str) -> None:
-        """Bind to the settings' secret key."""
+        """Bind to the session key."""
         self._serializer = URLSafeTimedSerializer(secret_key, salt="tm-session")
 
-    def dump(self, user_id: str | None, csrf: str | None = None) -> str:
-        """A signed cookie value for ``user_id`` (None: anonymous, CSRF only)."""
-        return self._serializer.dumps({"uid": user_id, "csrf": csrf or secrets.token_urlsafe(24)})
+    def dump(self, user_id: str | None, csrf: str | None = None, epoch: int = 0) -> str:
+        """A signed cookie value for ``user_id`` (None: anonymous, CSRF only).
+
+        Args:
+            user_id: the logged-in account, or None.
+            csrf: the CSRF token to keep (default: a new one).
+            epoch: the account's session epoch at login (a later one revokes the cookie).
+        """
+        return self._serializer.dumps({"uid": user_id, "ep": epoch,
+                                       "csrf": csrf or secrets.token_urlsafe(24)})
 
     def load(self, value: str | None) -> dict[str, Any] | None:
         """The session data of a cookie value, or None when missing, forged or expired."""

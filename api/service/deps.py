@@ -62,8 +62,8 @@ def optional_user(request: Request) -> User | None:
     if not data or not data.get("uid"):
         return None
     user = get_state(request).user_by_id(data["uid"])
-    if user is None or user.disabled:
-        return None
+    if user is None or user.disabled or data.get("ep", 0) != user.session_epoch:
+        return None  # unknown, disabled, or revoked (logout, password change, disable)
     if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS and \
             not same_token(request.headers.get("x-csrf-token"), data.get("csrf")):
         raise HTTPException(403, "缺少或错误的 CSRF 令牌：请在请求头 X-CSRF-Token 中附上会话令牌")

@@ -1,6 +1,7 @@
 """Masking by role: what an enterprise account may see of talents and needs.
 
-An enterprise sees its own needs only; talents appear to it without contact fields and
+An enterprise sees its own needs only (others' answer 404, exactly as missing ones do, and
+the needs it creates get ids assigned by the service); talents appear to it without contact fields and
 without their exact employer (organisation, parent organisation) until a pairing of the
 talent with one of its needs is approved. Other roles see public records (contacts are never
 in public records; exports add them only for the roles :mod:`api.service.authz` allows).
@@ -8,6 +9,7 @@ in public records; exports add them only for the roles :mod:`api.service.authz` 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import HTTPException
@@ -23,10 +25,21 @@ def is_enterprise(user: User) -> bool:
     return user.role == "enterprise"
 
 
-def check_need_owner(user: User, need: Any) -> None:
-    """403 when an enterprise asks about a need that is not its own."""
+def check_need_owner(user: User, need: Any, not_found: str | None = None) -> None:
+    """404 when an enterprise asks about a need that is not its own.
+
+    The answer is the caller's own "not found" (``not_found``, default
+    「找不到需求「<id>」」), word for word, so that probing ids tells an enterprise nothing
+    about other enterprises' needs.
+    """
     if is_enterprise(user) and getattr(need, "enterprise_id", None) != user.enterprise_id:
-        raise HTTPException(403, "企业账号只能查看本企业发布的需求")
+        raise HTTPException(404, not_found or f"找不到需求「{need.id}」")
+
+
+def new_need_id() -> str:
+    """A fresh need id, assigned by the service to needs that enterprise accounts create
+    (their own ids could collide with, and so reveal, other enterprises' needs)."""
+    return f"N-{uuid.uuid4().hex[:10]}"
 
 
 def approved_talents(store: Any, user: User) -> set[str]:

@@ -17,28 +17,40 @@ from pathlib import Path
 from typing import Any
 
 from api.application import Application
-from api.service.auth import Sessions
+from api.service.auth import PasswordChecker, Sessions
+from api.service.secret import session_key
+from api.service.throttle import LRU, LoginThrottle
 from data.store.users import User
 
 CACHE_SIZE = 4096
 VERSION_CHECK_S = 1.0
 USER_TTL_S = 5.0
+USER_CACHE_SIZE = 4096
+"""Account lookups kept (by token hash or user id); unknown tokens count too, so bounded."""
 
 
 class ServiceState:
     """The service's long-lived objects (one per app)."""
 
     def __init__(self, application: Application) -> None:
-        """Wrap ``application`` (its settings give the secret key)."""
+        """Wrap ``application`` (its settings give the session key and the login limits).
+
+        Raises:
+            SecretKeyError: the configured session key is unusable.
+        """
         self.application = application
-        self.sessions = Sessions(application.settings.secret_key)
+        settings = application.settings
+        self.sessions = Sessions(session_key(settings))
+        self.passwords = PasswordChecker(settings.login_concurrency)
+        self.throttle = LoginThrottle(settings.login_max_failures,
+                                      settings.login_max_failures_per_ip, settings.login_window_s)
         self._lock = threading.Lock()
         self._workflows: Any = None
         self._versions: tuple[str | None, int] | None = None
         self._checked = 0.0
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._encoded: dict[int, bytes] = {}
-        self._users: dict[str, tuple[float, User | None]] = {}
+        self._users: LRU[str, tuple[float, User | None]] = LRU(USER_CACHE_SIZE)
         self.hits = 0
         self.misses = 0
 
@@ -150,7 +162,7 @@ class ServiceState:
         user = load()
         if user is not None and user.disabled:
             user = None
-        self._users[key] = (now, user)
+        self._users.put(key, (now, user))
         return user
 
     def user_by_token(self, digest: str) -> User | None:
@@ -164,5 +176,9 @@ class ServiceState:
                                  lambda: self.application.store.get_user_by_id(user_id))
 
     def forget_users(self) -> None:
-        """Drop cached account lookups (after disabling an account)."""
+        """Drop cached account lookups (after disabling an account, a logout …)."""
         self._users.clear()
+
+    def cached_users(self) -> int:
+        """How many account lookups are cached (bounded by :data:`USER_CACHE_SIZE`)."""
+        return len(self._users)

@@ -1,10 +1,13 @@
 """The demand-map page (`/demand-map`), its pictures, and `GET /api/v1/demand-map`.
 
-Every logged-in role may look; enterprise accounts get aggregates only (no talent ids, no
-nearest candidates' identities, no 柔性引进 names). The page uses the full map that the last
-`talentmatch demand-map` wrote beside the serving index version (with its change against the
-snapshot before it); without one it computes the map on the first request and keeps it per
-(index version, city, by, threshold).
+Every logged-in role may look; enterprise accounts see their own needs plus aggregates (no
+other enterprise's need ids or titles, no talent ids, no nearest candidates' identities, no
+柔性引进 names). The page uses the full map that the last `talentmatch demand-map` wrote
+beside the serving index version (with its change against the snapshot before it); without
+one it computes the map on the first request and keeps it per (index version, city, by,
+threshold) in a bounded LRU (:data:`CACHE_SIZE` maps). ``threshold`` is clamped to
+:data:`THRESHOLD_RANGE` and rounded to two decimals; only the default threshold's map is
+written to disk, so odd thresholds cannot fill the index folder.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.service.authz import ROLE_LABELS
 from api.service.deps import current_user, get_application, session_data
+from api.service.throttle import LRU
 
 router = APIRouter(tags=["需求地图"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -28,8 +32,28 @@ BY_CHOICES = {"chain,county": "产业链 × 县区", "chain,cluster": "产业链
               "cluster,county": "专业方向 × 县区"}
 PICTURES = {"heatmap.png": "image/png", "heatmap.svg": "image/svg+xml",
             "bars.png": "image/png", "bars.svg": "image/svg+xml"}
+CACHE_SIZE = 8
+THRESHOLD_RANGE = (-10.0, 10.0)
+"""Fused scores lie in [0, 1]; a trained ranker's logits rarely leave ±10."""
 _lock = threading.Lock()
-_cache: dict[tuple[Any, ...], tuple[Any, dict[str, bytes]]] = {}
+_cache: LRU[tuple[Any, ...], tuple[Any, dict[str, bytes]]] = LRU(CACHE_SIZE)
+
+
+def clamp_threshold(value: float | None) -> float | None:
+    """``value`` clamped to :data:`THRESHOLD_RANGE` and rounded to 0.01 (None: default)."""
+    if value is None or value != value:  # None or NaN: the default threshold
+        return None
+    low, high = THRESHOLD_RANGE
+    return round(min(max(float(value), low), high), 2)
+
+
+def own_need_ids(application: Any, user: Any) -> set[str]:
+    """The ids of the needs and challenges of ``user``'s enterprise (empty for others)."""
+    if str(user.role) != "enterprise" or not user.enterprise_id:
+        return set()
+    store = application.store
+    return {n.id for entity in ("needs", "challenges") for n in store.iter(entity)
+            if getattr(n, "enterprise_id", None) == user.enterprise_id}
 
 
 def _by(value: str) -> tuple[str, ...]:
@@ -55,26 +79,33 @@ def demand_map_for(application: Any, by: tuple[str, ...], threshold: float | Non
     used when there is one; otherwise it is computed (and kept) on the first request.
     """
     from api.demand_export import compute, load_cached, previous_snapshot, save_cached
-    from api.demand_pictures import bars, heatmap
+    from api.demand_pictures import MissingCJKFont, bars, heatmap
     from matching.demand_map import apply_previous
 
-    key = (_version(application), application.settings.city, by, threshold)
+    threshold = clamp_threshold(threshold)
+    key = (str(Path(application.settings.index_dir).resolve()), _version(application),
+           application.settings.city, by, threshold)
     with _lock:
-        if key in _cache:
-            return _cache[key]
+        hit = _cache.get(key)
+        if hit is not None:
+            return hit
         data = load_cached(application, by, threshold)
         if data is None:
             dm = compute(application, by=by, threshold=threshold)
             prev_id, prev = previous_snapshot(application, dm.by)
             data = apply_previous(dm, prev, prev_id).to_dict()
-            save_cached(application, data, threshold)
+            if threshold is None:  # only the default map is kept on disk
+                save_cached(application, data, threshold)
         with tempfile.TemporaryDirectory() as tmp:
             rows, cols = [*data["by"], "total"][:2]
-            heatmap(data["cells"], Path(tmp), rows=rows, cols=cols)
-            bars(data["clusters"].get("cells", []), Path(tmp))
+            try:
+                heatmap(data["cells"], Path(tmp), rows=rows, cols=cols)
+                bars(data["clusters"].get("cells", []), Path(tmp))
+            except MissingCJKFont as exc:  # a clear 503 with the command, not a 500
+                raise HTTPException(503, str(exc)) from exc
             pictures = {name: (Path(tmp) / name).read_bytes() for name in PICTURES}
-        _cache[key] = (data, pictures)
-        return _cache[key]
+        _cache.put(key, (data, pictures))
+        return data, pictures
 
 
 @router.get("/api/v1/demand-map", summary="高精尖缺需求地图（企业账号仅见汇总）")
@@ -85,7 +116,7 @@ def demand_map_api(by: str = "chain,county", threshold: float | None = None,
     from api.demand_export import view_for_role
 
     data, _ = demand_map_for(application, _by(by), threshold)
-    return view_for_role(data, str(user.role))
+    return view_for_role(data, str(user.role), own_need_ids(application, user))
 
 
 @router.get("/demand-map/{name}", include_in_schema=False)
@@ -120,7 +151,8 @@ def demand_map_page(request: Request, by: str = "chain,county", threshold: float
 
     dims = _by(by)
     full, _ = demand_map_for(application, dims, threshold)
-    data = _filtered(view_for_role(full, str(user.role)), chain, county)
+    data = _filtered(view_for_role(full, str(user.role), own_need_ids(application, user)),
+                     chain, county)
     query = urlencode({"by": ",".join(dims), **({"threshold": threshold} if threshold else {})})
     cells = full["cells"]
     return templates.TemplateResponse(request, "demand_map.html", {

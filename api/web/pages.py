@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.service import masking
-from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, same_token, verify_password
+from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, HashingBusy, same_token
 from api.service.authz import ROLE_LABELS, allowed
 from api.service.deps import get_state, optional_user, session_data
 from api.service.routers import events as event_routes
@@ -58,10 +58,10 @@ def _check_csrf(request: Request, token: str) -> None:
 
 
 def _set_session(request: Request, response: Response, user_id: str | None,
-                 csrf: str | None = None) -> None:
+                 csrf: str | None = None, epoch: int = 0) -> None:
     state = request.app.state.service
-    secure = str(state.application.settings.environment).lower() in {"production", "prod"}
-    response.set_cookie(SESSION_COOKIE, state.sessions.dump(user_id, csrf),
+    secure = bool(state.application.settings.production)
+    response.set_cookie(SESSION_COOKIE, state.sessions.dump(user_id, csrf, epoch),
                         max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax", secure=secure,
                         path="/")
 
@@ -96,20 +96,49 @@ def login_form(request: Request, error: str | None = None) -> Response:
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...),
           csrf: str = Form(""), state: Any = Depends(get_state)) -> Response:
-    """Check the password; on success start a new session (new CSRF token)."""
+    """Check the password; on success start a new session (new CSRF token).
+
+    Failed logins are throttled per account and per client address (429 with Retry-After
+    before any hashing); unknown users cost the same hash as known ones.
+    """
     _check_csrf(request, csrf)
-    user = state.application.store.get_user(username.strip())
-    if user is None or user.disabled or not verify_password(user.password_hash, password):
+    name = username.strip()
+    address = request.client.host if request.client else "?"
+    wait = state.throttle.attempt(name, address)  # counted as failed until it succeeds
+    if wait:
+        return _login_refused(request, 429, wait,
+                              f"登录失败次数过多，请 {wait} 秒后再试（按账号和来源地址限制）")
+    user = state.application.store.get_user(name)
+    try:
+        ok = state.passwords.check(user, password)
+    except HashingBusy:
+        return _login_refused(request, 503, 5, "登录请求过多，请稍后重试")
+    if not ok or user is None:
         return render(request, "login.html", None, error="用户名或密码错误，或账号已停用")
+    state.throttle.succeeded(name, address)
     response = RedirectResponse(HOME.get(user.role, "/"), 303)
-    _set_session(request, response, user.id)
+    _set_session(request, response, user.id, epoch=user.session_epoch)
+    return response
+
+
+def _login_refused(request: Request, status: int, retry_after: int, message: str) -> Response:
+    response = render(request, "login.html", None, error=message)
+    response.status_code = status
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form("")) -> Response:
-    """End the session."""
+def logout(request: Request, csrf: str = Form(""), state: Any = Depends(get_state)) -> Response:
+    """End the session: the account's session epoch moves on, so this cookie (and any copy of
+    it, and the account's other sessions) no longer logs in."""
     _check_csrf(request, csrf)
+    data = session_data(request) or {}
+    if data.get("uid"):
+        user = optional_user(request)
+        if user is not None:
+            state.application.store.end_sessions(user.id)
+            state.forget_users()
     response = RedirectResponse("/login", 303)
     _set_session(request, response, None)
     return response

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from data.io.exporter import _contact_of, write_sheets
+from data.io.formulas import neutralise_frame
 from data.io.readers import detect_format
 from data.records import Contact
 
@@ -246,7 +247,7 @@ def export_shortlist(shortlist: Any, schedule: Any, talents: Any, enterprises: A
     names = shortlist_frame(shortlist, schedule, talents, enterprises, needs=needs,
                             include_contacts=include_contacts, contacts=contacts)
     if kind == "csv":
-        names.to_csv(path, index=False, encoding="utf-8-sig")
+        neutralise_frame(names).to_csv(path, index=False, encoding="utf-8-sig")
         return path
     plan = schedule_frame(shortlist, schedule, talents, enterprises, needs=needs)
     write_sheets({LIST_SHEET: names, SCHEDULE_SHEET: plan}, path)

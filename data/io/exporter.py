@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from data.columns import COLUMNS, Column, format_achievements
+from data.io.formulas import is_risky, neutralise, neutralise_frame
 from data.io.headers import ENTITY_LABELS, model_of
 from data.io.readers import detect_format
 from data.records import Achievement, Contact, Record
@@ -60,7 +61,7 @@ def export_records(records: Iterable[Record | Mapping[str, Any]], entity: str, p
     frame = records_frame(items, entity, include_contacts=include_contacts, contacts=contacts,
                           taxonomy=taxonomy)
     if kind == "csv":
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
     else:
         _write_xlsx(frame, path, ENTITY_LABELS[entity])
     return path
@@ -172,7 +173,8 @@ def write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """A workbook with one sheet per frame, each with a bold, frozen header row.
 
     Written in openpyxl's streaming (write-only) mode: empty cells are skipped, text that
-    starts with ``=`` stays text instead of becoming a formula, and column widths are fitted
+    starts with ``= + - @`` stays text instead of becoming a formula (a string cell with the
+    quote prefix, see :mod:`data.io.formulas`), and column widths are fitted
     to the (CJK-aware) display width of the first rows.
 
     Args:
@@ -210,16 +212,17 @@ def write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
 
 
 def _xlsx_cell(ws: Any, value: Any) -> Any:
-    """A value for a write-only row: None for empty, a text cell for ``=…`` strings."""
+    """A value for a write-only row: None for empty, a quoted text cell for risky strings."""
     if value == "" or value is None:
         return None
-    if isinstance(value, str) and value.startswith("="):
+    if is_risky(value):
         from openpyxl.cell import WriteOnlyCell
 
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
+        cell.quotePrefix = True
         return cell
-    return value
+    return neutralise(value)  # only ``'=…`` text changes: one more apostrophe
 
 
 def _display_width(text: str) -> int:

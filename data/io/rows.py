@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from data.columns import COLUMNS, AchievementYearError, Column, parse_achievements
+from data.io.formulas import restore
 from data.io.headers import HeaderMap, model_of
 from data.io.natural_keys import derive_id, describe, fold
 from data.records import Record
@@ -205,6 +206,7 @@ class RowConverter:
 
     def _cell(self, column: Column, value: Any, city: str) -> Any:
         """Convert one non-empty cell; raise :class:`_CellError` with a Chinese reason."""
+        value = restore(value)  # undo the export's formula neutralisation ('=…)
         kind = self.kinds[column.field]
         if kind == "achievements":
             try:

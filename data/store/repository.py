@@ -215,13 +215,18 @@ record's chains)."""
 
 
 def page(conn: Connection, entity: str, after: str | None, limit: int,
-         where: Mapping[str, str] | None = None) -> list[tuple[str, Any]]:
+         where: Mapping[str, str] | None = None,
+         terms: Sequence[str] = ()) -> list[tuple[str, Any]]:
     """Up to ``limit`` (id, data) pairs of ``entity`` with id > ``after``, ordered by id.
 
     ``where`` narrows by key columns: equality on :data:`FILTER_COLUMNS`, and ``chain`` equal
-    to one of the record's chains (stored joined by ``|``).
+    to one of the record's chains (stored joined by ``|``). Each of ``terms`` must occur in
+    the stored JSON text of the public record (no contact data is in it).
     """
     query = sa.select(records.c.id, records.c.data).where(records.c.entity == entity)
+    text = sa.cast(records.c.data, sa.Text)
+    for term in terms:
+        query = query.where(text.contains(term, autoescape=True))
     for name, value in (where or {}).items():
         if name == "chain":
             joined = sa.literal("|") + records.c.chain + sa.literal("|")

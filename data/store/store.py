@@ -6,6 +6,7 @@ at all. Opening the store migrates the database to the newest revision, keeping 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -219,14 +220,16 @@ class Store:
         return self._iter(entity, batch_size)
 
     def iter_where(self, entity: str, where: Mapping[str, str],
-                   batch_size: int = 1000) -> Iterator[Record]:
-        """Like :meth:`iter`, narrowed in SQL by key columns.
+                   batch_size: int = 1000, terms: Sequence[str] = ()) -> Iterator[Record]:
+        """Like :meth:`iter`, narrowed in SQL by key columns and words.
 
         Args:
             entity: an entity name.
             where: ``chain`` (one of the record's chains) and equality on kind, county
                 (a talent's hometown county), category, status, city.
             batch_size: records per query (≥ 1).
+            terms: words that must all occur in the stored public record's JSON text (a
+                coarse pre-filter: callers check the exact fields they may search).
 
         Returns:
             An iterator of the matching public records, in id order.
@@ -234,14 +237,15 @@ class Store:
         rows.check_entity(entity)
         if batch_size < 1:
             raise ValueError("batch_size must be ≥ 1")
-        return self._iter(entity, batch_size, dict(where))
+        return self._iter(entity, batch_size, dict(where), tuple(terms))
 
     def _iter(self, entity: str, batch_size: int,
-              where: Mapping[str, str] | None = None) -> Iterator[Record]:
+              where: Mapping[str, str] | None = None,
+              terms: Sequence[str] = ()) -> Iterator[Record]:
         after: str | None = None
         while True:
             with self._read() as conn:
-                batch = repository.page(conn, entity, after, batch_size, where)
+                batch = repository.page(conn, entity, after, batch_size, where, terms)
             for _, data in batch:
                 yield rows.to_public(entity, data)
             if len(batch) < batch_size:
@@ -446,13 +450,19 @@ class Store:
         with self._write() as conn:
             users.set_password(conn, username, password_hash)
 
-    def add_token(self, user_id: str, token_hash: str) -> None:
-        """Store the hash of a new API token."""
+    def end_sessions(self, user_id: str) -> int:
+        """Revoke every session of an account (bump its epoch); returns the new epoch."""
         with self._write() as conn:
-            users.add_token(conn, user_id, token_hash)
+            return users.end_sessions(conn, user_id)
+
+    def add_token(self, user_id: str, token_hash: str,
+                  expires_at: dt.datetime | None = None) -> None:
+        """Store the hash of a new API token (expiring at ``expires_at``)."""
+        with self._write() as conn:
+            users.add_token(conn, user_id, token_hash, expires_at)
 
     def user_by_token(self, token_hash: str) -> users.User | None:
-        """The account owning the token with this hash, or None."""
+        """The account owning a live (unexpired, unrevoked) token with this hash, or None."""
         with self._read() as conn:
             return users.user_by_token(conn, token_hash)
 
@@ -490,6 +500,15 @@ class Store:
         """The latest import records, newest first, each with an ``incomplete`` flag."""
         with self._read() as conn:
             return import_rows.listing(conn, limit=limit)
+    def revoke_tokens(self, user_id: str) -> int:
+        """Revoke every live API token of an account; returns how many."""
+        with self._write() as conn:
+            return users.revoke_tokens(conn, user_id)
+
+    def tokens_of(self, user_id: str) -> list[dict[str, Any]]:
+        """An account's API tokens: created, expires, revoked (no hashes)."""
+        with self._read() as conn:
+            return users.tokens_of(conn, user_id)
 
     # -- events ---------------------------------------------------------------------------
 

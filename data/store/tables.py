@@ -7,9 +7,11 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
 * ``contacts`` — private contact data, apart from the public data, deleted with its record.
 * ``suggestions``, ``decisions`` (append-only audit with from/to status), ``runs``,
   ``events``.
-* ``users`` and ``api_tokens`` (hashes only) — the service's accounts.
 * ``imports`` — one row per file import: file hash, counts, status (running, complete,
   failed, resumed); an import killed half-way stays ``running``.
+* ``users`` and ``api_tokens`` (hashes only) — the service's accounts. ``session_epoch``
+  revokes sessions (bumped on logout, disable, password change); tokens expire and can be
+  revoked.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ users = sa.Table(
     sa.Column("enterprise_id", id_type(), nullable=True),
     sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"),
 )
 
 api_tokens = sa.Table(
@@ -145,6 +148,8 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("user_id", id_type(), nullable=False, index=True),
     sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("expires_at", timestamp(), nullable=True),
+    sa.Column("revoked_at", timestamp(), nullable=True),
     sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
 )
 

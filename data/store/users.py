@@ -6,6 +6,7 @@ token); it never sees a password or a token in clear and knows nothing of HTTP.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class User:
         disabled: a disabled account cannot log in nor use its tokens.
         password_hash: the password hash (None: token only).
         created_at: ISO time of creation.
+        session_epoch: sessions issued under an older epoch are revoked.
     """
 
     id: str
@@ -45,6 +47,7 @@ class User:
     disabled: bool = False
     password_hash: str | None = None
     created_at: str = ""
+    session_epoch: int = 0
 
     def public(self) -> dict[str, Any]:
         """The account without its password hash (JSON-ready)."""
@@ -58,7 +61,8 @@ def _to_user(row: Mapping[Any, Any]) -> User:
     return User(id=row["id"], username=row["username"], role=row["role"],
                 work_group=row["work_group"], enterprise_id=row["enterprise_id"],
                 disabled=bool(row["disabled"]), password_hash=row["password_hash"],
-                created_at=rows.utc(created).isoformat() if created else "")
+                created_at=rows.utc(created).isoformat() if created else "",
+                session_epoch=int(row.get("session_epoch") or 0))
 
 
 def check_role(role: str, work_group: str | None, enterprise_id: str | None) -> None:
@@ -110,12 +114,13 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def set_disabled(conn: Connection, username: str, disabled: bool = True) -> User:
-    """Disable (or enable) an account.
+    """Disable (or enable) an account; either revokes its sessions.
 
     Raises:
         NotFoundError: no such account.
     """
-    stmt = sa.update(users).where(users.c.username == username).values(disabled=disabled)
+    stmt = sa.update(users).where(users.c.username == username).values(
+        disabled=disabled, session_epoch=users.c.session_epoch + 1)
     if conn.execute(stmt).rowcount != 1:
         raise NotFoundError("user", username)
     found = get_by_name(conn, username)
@@ -124,26 +129,63 @@ def set_disabled(conn: Connection, username: str, disabled: bool = True) -> User
 
 
 def set_password(conn: Connection, username: str, password_hash: str) -> None:
-    """Replace an account's password hash.
+    """Replace an account's password hash; revokes its sessions.
 
     Raises:
         NotFoundError: no such account.
     """
     stmt = sa.update(users).where(users.c.username == username).values(
-        password_hash=password_hash)
+        password_hash=password_hash, session_epoch=users.c.session_epoch + 1)
     if conn.execute(stmt).rowcount != 1:
         raise NotFoundError("user", username)
 
 
-def add_token(conn: Connection, user_id: str, token_hash: str) -> None:
-    """Store the hash of a new API token of ``user_id``."""
+def end_sessions(conn: Connection, user_id: str) -> int:
+    """Revoke every session of ``user_id`` (bump its epoch); returns the new epoch.
+
+    Raises:
+        NotFoundError: no such account.
+    """
+    stmt = sa.update(users).where(users.c.id == user_id).values(
+        session_epoch=users.c.session_epoch + 1)
+    if conn.execute(stmt).rowcount != 1:
+        raise NotFoundError("user", user_id)
+    epoch = conn.execute(sa.select(users.c.session_epoch).where(users.c.id == user_id)).scalar()
+    return int(epoch or 0)
+
+
+def add_token(conn: Connection, user_id: str, token_hash: str,
+              expires_at: dt.datetime | None = None) -> None:
+    """Store the hash of a new API token of ``user_id`` (expiring at ``expires_at``)."""
     conn.execute(sa.insert(api_tokens), [{"token_hash": token_hash, "user_id": user_id,
-                                          "created_at": rows.now()}])
+                                          "created_at": rows.now(), "expires_at": expires_at}])
 
 
 def user_by_token(conn: Connection, token_hash: str) -> User | None:
-    """The account owning the token with this hash, or None."""
+    """The account owning this token hash, or None (also when expired or revoked)."""
+    now = rows.now()
     query = sa.select(users).join(api_tokens, api_tokens.c.user_id == users.c.id).where(
-        api_tokens.c.token_hash == token_hash)
+        api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None),
+        sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now))
     row = conn.execute(query).mappings().first()
     return None if row is None else _to_user(row)
+
+
+def revoke_tokens(conn: Connection, user_id: str) -> int:
+    """Revoke every live API token of ``user_id``; returns how many."""
+    stmt = sa.update(api_tokens).where(api_tokens.c.user_id == user_id,
+                                       api_tokens.c.revoked_at.is_(None)).values(
+        revoked_at=rows.now())
+    return int(conn.execute(stmt).rowcount or 0)
+
+
+def tokens_of(conn: Connection, user_id: str) -> list[dict[str, Any]]:
+    """The API tokens of ``user_id`` (no hashes): created, expires, revoked (ISO or None)."""
+    def iso(v: Any) -> str | None:
+        return rows.utc(v).isoformat(timespec="seconds") if v else None
+
+    query = sa.select(api_tokens.c.created_at, api_tokens.c.expires_at,
+                      api_tokens.c.revoked_at).where(api_tokens.c.user_id == user_id).order_by(
+        api_tokens.c.created_at)
+    return [{"created_at": iso(r.created_at), "expires_at": iso(r.expires_at),
+             "revoked_at": iso(r.revoked_at)} for r in conn.execute(query)]

@@ -78,8 +78,33 @@ def pairing_run(body: PairingRunIn, user: User = Depends(require("runs.create"))
 @router.get("/pairing-runs/{run_id}", summary="查看结对运行")
 def pairing_show(run_id: str, user: User = Depends(require("runs.read")),
                  state: Any = Depends(get_state)) -> dict[str, Any]:
-    """A stored run with its suggestions (a reviewer sees its own work group's)."""
+    """A stored run with its suggestions (a reviewer sees its own work group's pairs,
+    alternates and messages)."""
     shown: dict[str, Any] = state.workflows.pair_show(run_id)
     if user.role == "reviewer":
+        alternates = shown.get("alternates") or {}
+        groups = need_groups(state, list(alternates))
+        others = {n for n, g in groups.items() if g != user.work_group}
         shown["pairs"] = [p for p in shown["pairs"] if p["work_group"] == user.work_group]
+        shown["alternates"] = {n: ids for n, ids in alternates.items()
+                               if groups.get(n) == user.work_group}
+        shown["messages"] = [m for m in shown.get("messages", [])
+                             if not any(f"「{n}」" in m for n in others)]
     return shown
+
+
+def need_groups(state: Any, need_ids: list[str]) -> dict[str, str]:
+    """The work group of each need or challenge id (unknown ids left out).
+
+    Args:
+        state: the service state.
+        need_ids: need and challenge ids.
+
+    Returns:
+        Need id → work group value (``tech_return`` …).
+    """
+    store = state.application.store
+    needs: dict[str, Any] = {}
+    for entity in ("needs", "challenges"):
+        needs.update(store.get_many(entity, need_ids))
+    return {n: str(getattr(r.work_group, "value", r.work_group)) for n, r in needs.items()}

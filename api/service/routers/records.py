@@ -7,6 +7,8 @@ filters and paging), ``GET /{entity}/{id}``, ``POST /{entity}`` (Create schema),
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
@@ -61,7 +63,28 @@ def _field(record: Any, name: str) -> str:
     return name
 
 
-def _matches(record: Any, q: str | None, filters: dict[str, str | None]) -> bool:
+def _values(data: Any) -> Iterator[str]:
+    """Every scalar value in a JSON-ready structure, as text (keys left out)."""
+    if isinstance(data, dict):
+        for v in data.values():
+            yield from _values(v)
+    elif isinstance(data, list):
+        for v in data:
+            yield from _values(v)
+    elif data is not None:
+        yield str(data)
+
+
+def search_text(visible: dict[str, Any]) -> str:
+    """The text a keyword search looks at: the values of the record *as the caller sees it*.
+
+    Masked fields (an enterprise's view of a talent's employer, relatives and 回避 entries)
+    are already replaced or removed in ``visible``, so no guess about them can match.
+    """
+    return "\n".join(_values(visible))
+
+
+def _matches(record: Any, filters: dict[str, str | None]) -> bool:
     for name, wanted in filters.items():
         if wanted is None:
             continue
@@ -71,9 +94,6 @@ def _matches(record: Any, q: str | None, filters: dict[str, str | None]) -> bool
             return False
         if not isinstance(value, list) and str(value) != wanted:
             return False
-    if q:
-        text = record.model_dump_json()
-        return all(part in text for part in q.split())
     return True
 
 
@@ -89,10 +109,14 @@ def _public(state: Any, entity: str, record: Any, user: User,
     return data
 
 
+def _not_found(entity: str, id: str) -> str:
+    return f"找不到{LABELS[entity]}「{id}」：请检查编号"
+
+
 def _get(state: Any, entity: str, id: str) -> Any:
     record = state.application.store.get(entity, id)
     if record is None:
-        raise HTTPException(404, f"找不到{LABELS[entity]}「{id}」：请检查编号")
+        raise HTTPException(404, _not_found(entity, id))
     return record
 
 
@@ -110,7 +134,8 @@ def entity_router(entity: str) -> APIRouter:
     read, write = require(f"{entity}.read"), require(f"{entity}.write")
 
     @router.get("", summary=f"搜索{LABELS[entity]}")
-    def search(q: str | None = Query(None, description="全文关键词（空格分隔，全部包含）"),
+    def search(q: str | None = Query(None, description="全文关键词（空格分隔，全部包含）；"
+                                     "只在调用者可见的字段中查找"),
                chain: str | None = None, county: str | None = None,
                category: str | None = None, status: str | None = None,
                kind: str | None = None, enterprise_id: str | None = None,
@@ -126,12 +151,23 @@ def entity_router(entity: str) -> APIRouter:
         unfiltered = not q and not filters
         found, total = [], 0
         where = {k: v for k, v in filters.items() if k in SQL_FILTERS}
-        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit)):
-            if not _matches(record, q, filters):
+        parts = q.split() if q else []
+        # SQL narrows to records whose stored JSON holds every word; the exact check below
+        # then looks only at what this caller may see
+        coarse = [p for p in parts if json.dumps(p, ensure_ascii=False)[1:-1] == p]
+        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit),
+                                       terms=coarse):
+            if not _matches(record, filters):
                 continue
+            shown = None
+            if parts:  # search only what this caller may see
+                shown = _public(state, entity, record, user, approved)
+                text = search_text(shown)
+                if not all(part in text for part in parts):
+                    continue
             total += 1
             if offset < total <= offset + limit:
-                found.append(_public(state, entity, record, user, approved))
+                found.append(shown or _public(state, entity, record, user, approved))
             elif unfiltered and total > offset + limit:
                 break  # no filter: the total is the count, no need to read on
         if unfiltered:
@@ -143,7 +179,7 @@ def entity_router(entity: str) -> APIRouter:
                  state: Any = Depends(get_state)) -> dict[str, Any]:
         record = _get(state, entity, id)
         if entity in NEED_ENTITIES:
-            masking.check_need_owner(user, record)
+            masking.check_need_owner(user, record, _not_found(entity, id))
         return _public(state, entity, record, user)
 
     def create(body: Any = Body(...), user: User = Depends(write),
@@ -151,6 +187,7 @@ def entity_router(entity: str) -> APIRouter:
         data = body.model_dump(mode="json", exclude_unset=True)
         if entity in NEED_ENTITIES and masking.is_enterprise(user):
             data["enterprise_id"] = user.enterprise_id
+            data["id"] = masking.new_need_id()  # the service assigns it: no id probing
         record: Any = create_model.model_validate(canonicalise(state, data))
         if state.application.store.get(entity, record.id) is not None:
             raise HTTPException(409, f"{LABELS[entity]}编号「{record.id}」已存在：请换一个编号，"
@@ -159,7 +196,9 @@ def entity_router(entity: str) -> APIRouter:
         return _public(state, entity, _get(state, entity, record.id), user)
 
     create.__annotations__["body"] = create_model  # the Create schema in OpenAPI
-    router.post("", status_code=201, summary=f"新建{LABELS[entity]}")(create)
+    note = ("企业账号新建的需求由服务分配编号（请求中的 id 不使用，以响应中的 id 为准）。"
+            if entity in NEED_ENTITIES else None)
+    router.post("", status_code=201, summary=f"新建{LABELS[entity]}", description=note)(create)
 
     @router.patch("/{id}", summary=f"修改{LABELS[entity]}")
     def update(id: str, body: dict[str, Any] = Body(..., description="要修改的字段"),
@@ -167,7 +206,7 @@ def entity_router(entity: str) -> APIRouter:
         store = state.application.store
         current = _get(state, entity, id)
         if entity in NEED_ENTITIES:
-            masking.check_need_owner(user, current)
+            masking.check_need_owner(user, current, _not_found(entity, id))
             if masking.is_enterprise(user):
                 body = {**body, "enterprise_id": user.enterprise_id}
         merged = {**current.model_dump(mode="json"), **canonicalise(state, body), "id": id}
@@ -185,7 +224,7 @@ def entity_router(entity: str) -> APIRouter:
                state: Any = Depends(get_state)) -> Response:
         record = _get(state, entity, id)
         if entity in NEED_ENTITIES:
-            masking.check_need_owner(user, record)
+            masking.check_need_owner(user, record, _not_found(entity, id))
         state.application.store.delete(entity, [id])
         state.clear_cache()
         return Response(status_code=204)
