@@ -135,8 +135,10 @@ class E5Weights:
             self.config = E5Config(hidden, layers, heads, ffn, vocab_rows, max_pos, float(eps))
             self.vocab = self._read_vocab(reader)
             self._tensors = self._read_directory(reader, data)
-        except struct.error as exc:
-            raise E5FormatError(f"{self.path} is truncated ({exc})") from exc
+        except (struct.error, ValueError, IndexError) as exc:
+            if isinstance(exc, E5FormatError):
+                raise
+            raise E5FormatError(f"{self.path} is truncated or corrupt ({exc})") from exc
         self._word = self._q4_blocks("emb.word", vocab_rows, hidden)
 
     @staticmethod
