@@ -108,9 +108,10 @@ def dequantise_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
 class E5Weights:
     """The parsed file: configuration, vocabulary and tensors.
 
-    Float tensors are float32 arrays; the 4-bit layer matrices are dequantised once to float32
-    (about 85 MB). The 250k-row word embedding stays 4-bit (54 MB) and its rows are dequantised
-    on demand by ``embed_rows``.
+    The file is memory-mapped read-only. Float tensors are float32 views of it; the 4-bit
+    layer matrices are dequantised by ``layer`` (about 85 MB as float32). The 250k-row word
+    embedding stays 4-bit (54 MB, in the mapping) and its rows are dequantised on demand by
+    ``embed_rows``.
 
     Args:
         path: the ``.bin`` file.
@@ -121,7 +122,7 @@ class E5Weights:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        data = np.fromfile(self.path, dtype=np.uint8)
+        data = np.memmap(self.path, dtype=np.uint8, mode="r")  # pages shared, evictable
         if len(data) < 64 or data[:4].tobytes() != MAGIC:
             raise E5FormatError(f"{self.path} is not a packed e5 model (magic {MAGIC!r})")
         reader = _Reader(memoryview(data.data))
