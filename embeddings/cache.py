@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from embeddings.encoders.base import Encoder, progress_iter
 
 FILENAME = "embeddings.sqlite"
+_EncodeFn = Callable[..., np.ndarray]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS encoders (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,
                                      dim INTEGER NOT NULL);
@@ -153,13 +154,19 @@ class EmbeddingCache:
                                         (key,)).fetchone()[0])
 
 
+QUERY_SUFFIX = "|query"
+
+
 class CachedEncoder:
     """Wraps an encoder: only texts missing from the cache are encoded, then stored.
 
+    Passage vectors (``encode``) are stored under the encoder's id, query vectors
+    (``encode_queries``) under ``id + "|query"``: an asymmetric encoder (e5) embeds the same text
+    differently on the two sides, so the two must never be served for each other.
     ``hits`` / ``misses`` count texts (after de-duplication within a call). Misses are
     encoded and committed in chunks of ``chunk`` texts, so an interrupted long run keeps what
     it finished. ``encode_query`` bypasses the cache (a point lookup plus a write would cost
-    more than the 2–4 ms encoding).
+    more than the 2–10 ms encoding).
 
     Args:
         encoder: the wrapped encoder.
@@ -172,13 +179,14 @@ class CachedEncoder:
         self.cache = cache
         self.chunk = chunk
         self.id = encoder.id
+        self.query_key = encoder.id + QUERY_SUFFIX
         self.dim = encoder.dim
         self.hits = 0
         self.misses = 0
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: bool = False) -> np.ndarray:
-        """Embed texts, encoding only cache misses (see ``Encoder.encode``).
+        """Embed passages, encoding only cache misses (see ``Encoder.encode``).
 
         Args:
             texts: the texts.
@@ -188,34 +196,48 @@ class CachedEncoder:
         Returns:
             float32 array (len(texts), dim).
         """
+        return self._through_cache(texts, self.id, self.encoder.encode, batch_size, progress)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Embed queries, encoding only cache misses (see ``Encoder.encode_queries``).
+
+        Args:
+            texts: the queries.
+            batch_size: passed to the wrapped encoder.
+            progress: show a progress bar over the texts to encode.
+
+        Returns:
+            float32 array (len(texts), dim).
+        """
+        return self._through_cache(texts, self.query_key, self.encoder.encode_queries,
+                                   batch_size, progress)
+
+    def _through_cache(self, texts: Sequence[str], key: str, encode: _EncodeFn,
+                       batch_size: int, progress: bool) -> np.ndarray:
         hashes = [text_hash(t) for t in texts]
         unique = list(dict.fromkeys(hashes))
-        vectors, found = self.cache.get_many(self.id, unique, self.dim)
+        vectors, found = self.cache.get_many(key, unique, self.dim)
         self.hits += int(found.sum())
         todo = np.flatnonzero(~found)
         self.misses += len(todo)
         if len(todo):
-            first_text = dict(zip(hashes, texts, strict=True))
-            self._fill(vectors, todo, [unique[i] for i in todo], first_text, batch_size,
-                       progress)
+            text_of = dict(zip(hashes, texts, strict=True))
+            bar = progress_iter(len(todo), progress)
+            for start in range(0, len(todo), self.chunk):
+                part = [unique[i] for i in todo[start:start + self.chunk]]
+                encoded = encode([text_of[h] for h in part], batch_size=batch_size)
+                self.cache.put_many(key, part, encoded)
+                vectors[todo[start:start + self.chunk]] = encoded
+                if bar is not None:
+                    bar.update(len(part))
+            if bar is not None:
+                bar.close()
         row_of = {h: i for i, h in enumerate(unique)}
         return vectors[[row_of[h] for h in hashes]]
 
-    def _fill(self, vectors: np.ndarray, todo: np.ndarray, todo_hashes: list[bytes],
-              text_of: dict[bytes, str], batch_size: int, progress: bool) -> None:
-        bar = progress_iter(len(todo), progress)
-        for start in range(0, len(todo), self.chunk):
-            part = todo_hashes[start:start + self.chunk]
-            encoded = self.encoder.encode([text_of[h] for h in part], batch_size=batch_size)
-            self.cache.put_many(self.id, part, encoded)
-            vectors[todo[start:start + self.chunk]] = encoded
-            if bar is not None:
-                bar.update(len(part))
-        if bar is not None:
-            bar.close()
-
     def encode_query(self, text: str) -> np.ndarray:
-        """Embed one text with the wrapped encoder, without the cache.
+        """Embed one query with the wrapped encoder, without the cache.
 
         Args:
             text: the query.

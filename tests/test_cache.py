@@ -40,8 +40,13 @@ class CountingEncoder:
         self.seen.extend(texts)
         return np.stack([fake_vector(t) for t in texts]) if texts else np.empty((0, 8))
 
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Asymmetric, like e5: the query side embeds a prefixed text."""
+        return self.encode(["query: " + t for t in texts])
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        return self.encode_queries([text])[0]
 
 
 @pytest.fixture
@@ -94,7 +99,24 @@ def test_encoder_id_is_part_of_the_key(cache: EmbeddingCache) -> None:
 def test_empty_and_query_paths(cache: EmbeddingCache) -> None:
     enc = CachedEncoder(CountingEncoder(), cache)
     assert enc.encode([]).shape == (0, 8)
-    np.testing.assert_allclose(enc.encode_query("q"), fake_vector("q"), atol=1e-7)
+    np.testing.assert_allclose(enc.encode_query("q"), fake_vector("query: q"), atol=1e-7)
+    assert enc.encode_queries([]).shape == (0, 8)
+
+
+def test_query_vectors_are_cached_apart_from_passages(cache: EmbeddingCache) -> None:
+    inner = CountingEncoder()
+    enc = CachedEncoder(inner, cache)
+    passage = enc.encode(["同一文本"])
+    query = enc.encode_queries(["同一文本"])
+    assert inner.seen == ["同一文本", "query: 同一文本"], "a cached passage is no query vector"
+    np.testing.assert_allclose(query[0], fake_vector("query: 同一文本"), atol=1e-7)
+    assert float(query[0] @ passage[0]) < 0.99
+    again = CachedEncoder(CountingEncoder(), cache)
+    np.testing.assert_array_equal(again.encode_queries(["同一文本", "同一文本"]),
+                                  np.stack([query[0]] * 2))
+    np.testing.assert_array_equal(again.encode(["同一文本"]), passage)
+    assert (again.hits, again.misses) == (2, 0) and again.encoder.seen == []
+    assert cache.count("fake:v1") == 1 and cache.count("fake:v1|query") == 1
 
 
 def test_chunked_commits(cache: EmbeddingCache) -> None:

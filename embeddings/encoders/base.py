@@ -25,6 +25,11 @@ class UnknownEncoder(EncoderError):
 class Encoder(Protocol):
     """Turns texts into float32, L2-normalised vectors.
 
+    Passages (profiles, items) go through ``encode``; queries (needs) through
+    ``encode_queries`` (a batch) or ``encode_query`` (one, low latency). Symmetric models embed
+    both sides alike; asymmetric ones (e5: ``query: `` / ``passage: `` prefixes) do not, so
+    callers must use the query methods for needs.
+
     ``id`` is stable across processes and machines for the same model and configuration; the
     embedding cache uses it as part of its key, so anything that changes the vectors (model
     version, token budget, precision) must change the id.
@@ -48,8 +53,23 @@ class Encoder(Protocol):
         """
         ...
 
+    def encode_queries(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Embed queries (needs), as ``encode_query`` would one by one, in batches.
+
+        Args:
+            texts: the queries, in order.
+            batch_size: texts per batch (a hint).
+            progress: show a progress bar.
+
+        Returns:
+            float32 array of shape (len(texts), dim), rows L2-normalised.
+        """
+        ...
+
     def encode_query(self, text: str) -> np.ndarray:
-        """Embed one text on the low-latency path.
+        """Embed one query on the low-latency path.
 
         Args:
             text: the query.

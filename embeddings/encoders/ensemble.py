@@ -74,6 +74,22 @@ class EnsembleEncoder:
                  for (enc, _), scale in zip(self.members, self.scales, strict=True)]
         return l2_normalise(np.concatenate(parts, axis=1))
 
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Embed queries with every member's query side and concatenate.
+
+        Args:
+            texts: the queries.
+            batch_size: passed to the members.
+            progress: passed to the members.
+
+        Returns:
+            float32 array (len(texts), dim).
+        """
+        parts = [enc.encode_queries(texts, batch_size=batch_size, progress=progress) * scale
+                 for (enc, _), scale in zip(self.members, self.scales, strict=True)]
+        return l2_normalise(np.concatenate(parts, axis=1))
+
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one text with every member (see ``Encoder.encode_query``).
 

@@ -121,6 +121,20 @@ class SentenceTransformerEncoder:
             torch.set_num_threads(previous)
         return l2_normalise(vectors)
 
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Embed queries: the same as ``encode`` (the models we load are symmetric).
+
+        Args:
+            texts: the queries.
+            batch_size: texts per forward pass.
+            progress: show a progress bar.
+
+        Returns:
+            float32 array (len(texts), dim), rows L2-normalised.
+        """
+        return self.encode(texts, batch_size=batch_size, progress=progress)
+
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one text (see ``Encoder.encode_query``).
 

