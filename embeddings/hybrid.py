@@ -228,6 +228,21 @@ class HybridRetriever:
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else mean
 
+    def query_vectors(self, queries: Sequence[Query]) -> np.ndarray:
+        """Vectors of many queries: one ``encode_queries`` batch when all are texts.
+
+        Args:
+            queries: texts (or lists of texts, each as :meth:`query_vector`).
+
+        Returns:
+            ``(len(queries), dim)`` float32.
+        """
+        enc = self._require_encoder()
+        batch = getattr(enc, "encode_queries", None)
+        if batch is not None and queries and all(isinstance(q, str) for q in queries):
+            return np.asarray(batch(list(queries)), dtype=np.float32)
+        return np.stack([self.query_vector(q) for q in queries])
+
     def query_tokens(self, query: Query) -> list[str]:
         """The query's BM25 tokens (all texts of a list).
 
@@ -307,7 +322,7 @@ class HybridRetriever:
     def _search_chunk(self, chunk: list[Query], k: int, method: str,
                       qvs: np.ndarray | None) -> list[list[Hit]]:
         if method != "bm25" and qvs is None:
-            qvs = np.stack([self.query_vector(q) for q in chunk])
+            qvs = self.query_vectors(chunk)
         bm25 = fields = None
         if method != "dense":
             bm25, fields = self._bm25_fields([self.query_tokens(q) for q in chunk])

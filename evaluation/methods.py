@@ -271,6 +271,8 @@ class RetrieverBackend:
         threads: BLAS threads for the encoder.
         cache_dir: embedding cache folder, or ``None``.
         config: retriever configuration passed through to ``HybridRetriever``.
+        chars: index the character field (False: the older words + bigrams single field,
+            for the ablation methods ``bm25-v1`` and ``hybrid-v1``).
     """
 
     def __init__(
@@ -279,7 +281,9 @@ class RetrieverBackend:
         threads: int = 2,
         cache_dir: str | None = None,
         config: Any = None,
+        chars: bool = True,
     ) -> None:
+        self.chars = chars
         self.encoder_name = encoder
         self.threads = threads
         self.cache_dir = cache_dir
@@ -325,7 +329,7 @@ class RetrieverBackend:
         if encoder is None:
             corpus.profile_vectors = np.zeros((len(texts), 1), dtype=np.float32)
             corpus.item_vectors = np.zeros((sum(len(i) for _, i in texts), 1), dtype=np.float32)
-        retriever = HybridRetriever(encoder, Tokenizer(), self.config)
+        retriever = HybridRetriever(encoder, Tokenizer(chars=self.chars), self.config)
         retriever.build(corpus)
         return retriever
 
@@ -394,11 +398,18 @@ def _backend(shared: dict[str, Any], encoder: str) -> RetrieverBackend:
     return backend
 
 
-def _retriever_factory(mode: str) -> MethodFactory:
-    """Factory of the retriever method ``mode``."""
+def _retriever_factory(mode: str, chars: bool = True) -> MethodFactory:
+    """Factory of the retriever method ``mode`` (``chars=False``: the v1 tokenizer)."""
 
     def factory(*, encoder: str, shared: dict[str, Any]) -> Method:
-        return RetrieverMethod(mode, _backend(shared, encoder))
+        if chars:
+            return RetrieverMethod(mode, _backend(shared, encoder))
+        if "retriever_v1" not in shared:
+            shared["retriever_v1"] = RetrieverBackend(encoder, cache_dir=shared.get("cache_dir"),
+                                                      chars=False)
+        method = RetrieverMethod(mode, shared["retriever_v1"])
+        method.name = f"{mode}-v1"
+        return method
 
     return factory
 
@@ -409,9 +420,13 @@ METHODS: dict[str, MethodFactory] = {
     "bm25": _retriever_factory("bm25"),
     "dense": _retriever_factory("dense"),
     "hybrid": _retriever_factory("hybrid"),
+    "bm25-v1": _retriever_factory("bm25", chars=False),
+    "hybrid-v1": _retriever_factory("hybrid", chars=False),
     "ranked": lambda **kw: __import__("evaluation.ranked", fromlist=["_"]).ranked_factory(**kw),
     "talentmatch": lambda **kw: __import__(
         "evaluation.production", fromlist=["_"]).production_factory(**kw),
+    "talentmatch-fused": lambda **kw: __import__(
+        "evaluation.production", fromlist=["_"]).fused_calibrated_factory(**kw),
 }
 """Known method names and their factories; :func:`register_method` adds more."""
 

@@ -23,6 +23,7 @@ from data.records import Talent
 from evaluation.methods import Method, RetrieverBackend, Row, _backend, register_method
 from evaluation.ranked import TOP_N, RankedMethod
 from matching.calibration import (
+    CALIBRATION_FEATURES,
     CandidateFn,
     SearchFn,
     matcher_candidates,
@@ -49,10 +50,12 @@ class ProductionMethod(RankedMethod):
     calibrated = True
 
     def __init__(self, backend: RetrieverBackend, limit: int = PSEUDO_LIMIT, seed: int = 0,
-                 name: str = "talentmatch") -> None:
+                 name: str = "talentmatch",
+                 features: Sequence[str] = CALIBRATION_FEATURES) -> None:
         super().__init__(backend, name=name)
         self.limit = limit
         self.seed = seed
+        self.features = tuple(features)
         self.model: RankerModel | None = None
         self._trained_for: Sequence[Row] | None = None
 
@@ -74,7 +77,7 @@ class ProductionMethod(RankedMethod):
             The trained model.
         """
         return train_self_supervised(library, self._search_over, self._candidate_fn,
-                                     limit=self.limit, seed=self.seed)
+                                     limit=self.limit, seed=self.seed, names=self.features)
 
     def _search_over(self, library: list[Talent]) -> SearchFn:
         from embeddings.hybrid import library_search
@@ -108,4 +111,14 @@ def production_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
     return ProductionMethod(_backend(shared, encoder))
 
 
+def fused_calibrated_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
+    """Ablation ``talentmatch-fused``: the fused score calibrated alone (no learned weights).
+
+    Its ranking is the ``ranked`` method's; only the scale changes (issue #10 item 1 alone).
+    """
+    return ProductionMethod(_backend(shared, encoder), name="talentmatch-fused",
+                            features=("fused",))
+
+
 register_method("talentmatch", production_factory)
+register_method("talentmatch-fused", fused_calibrated_factory)

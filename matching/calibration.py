@@ -213,7 +213,8 @@ def _group_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, n_needs: i
 
 
 def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
-                   c: float = DEFAULT_C) -> RankerModel:
+                   c: float = DEFAULT_C, names: Sequence[str] = CALIBRATION_FEATURES
+                   ) -> RankerModel:
     """Fit the calibrated scorer (see the module doc).
 
     Args:
@@ -221,6 +222,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
         decisions: review decisions as ``(feature dict, label)``, added on top (their pool
             features read 0 when the stored dict lacks them).
         c: inverse L2 strength of the logistic regression.
+        names: the features the model uses (a subset of :data:`CALIBRATION_FEATURES`;
+            ``("fused",)`` only calibrates the fused score, for the ablation).
 
     Returns:
         An unsaved ranker version of kind ``calibrated``.
@@ -228,9 +231,10 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     Raises:
         ValueError: fewer than two labels, or too few needs to fold.
     """
-    x, y, groups = examples.x, examples.y, examples.groups
+    cols = [CALIBRATION_FEATURES.index(n) for n in names]
+    x, y, groups = examples.x[:, cols], examples.y, examples.groups
     if decisions:
-        dx = to_matrix([f for f, _ in decisions], CALIBRATION_FEATURES)
+        dx = to_matrix([f for f, _ in decisions], list(names))
         dy = np.array([int(bool(v)) for _, v in decisions], dtype=np.int64)
         base = int(groups.max(initial=-1)) + 1
         x, y = np.vstack([x, dx]), np.concatenate([y, dy])
@@ -260,7 +264,7 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
         "oof_ece": round(expected_calibration_error(probs, y), 4),
         "decisions": float(len(decisions)),
     }
-    return RankerModel(scaler, model, CALIBRATION_FEATURES, len(y), int(y.sum()), metrics,
+    return RankerModel(scaler, model, tuple(names), len(y), int(y.sum()), metrics,
                        datetime.now(UTC).isoformat(timespec="seconds"), name="calibrated",
                        kind="calibrated", platt=(a, b))
 
@@ -268,7 +272,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
 def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[list[Talent]], SearchFn],
                           candidates: Callable[[list[Talent]], CandidateFn], limit: int,
                           seed: int = 0, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
-                          progress: Callable[[int, int], None] | None = None) -> RankerModel:
+                          progress: Callable[[int, int], None] | None = None,
+                          names: Sequence[str] = CALIBRATION_FEATURES) -> RankerModel:
     """The whole self-supervised run: pseudo-needs, retrieval, examples, fit.
 
     Only ``talents`` (the library) is read: no need or judgement of any evaluation set.
@@ -281,6 +286,7 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
         seed: the pseudo-need draw's seed.
         decisions: review decisions added on top.
         progress: called with ``(done, total)`` pseudo-needs.
+        names: the model's features (see :func:`fit_calibrated`).
 
     Returns:
         The unsaved calibrated model.
@@ -294,7 +300,7 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
     examples = collect_examples(pseudo, search, cand,
                                 progress=None if progress is None
                                 else (lambda done: progress(done, total)))
-    return fit_calibrated(examples, decisions)
+    return fit_calibrated(examples, decisions, names=names)
 
 
 def top_coverage(probabilities: Sequence[float], k: int = STRENGTH_DEPTH) -> float:
