@@ -36,7 +36,7 @@ from evaluation.methods import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval_tiny"
-METRIC_KEYS = {"ndcg@10", "recall@10", "recall@50", "mrr", "map", "pairwise_loss"}
+METRIC_KEYS = {"ndcg@10", "recall@10", "recall@50", "mrr", "map", "pairwise_loss", "ece"}
 
 
 def load(lang: str) -> tuple[list[dict], list[dict], dict[str, dict[str, float]]]:
@@ -105,9 +105,22 @@ def test_output_schema_exact(lang: str) -> None:
     assert list(result["methods"]) == ["random", "oracle", "constant"]
     for values in result["methods"].values():
         assert set(values) == METRIC_KEYS
-        for v in values.values():
-            assert isinstance(v, float) and v == round(v, 4)
+        assert values["ece"] is None  # none of these scores are calibrated probabilities
+        for k, v in values.items():
+            if k != "ece":
+                assert isinstance(v, float) and v == round(v, 4)
     json.dumps(result)  # plain JSON types only
+
+
+def test_ece_reported_for_calibrated_methods() -> None:
+    needs, talents, qrels = load("en")
+
+    class Calibrated(Oracle):
+        calibrated = True
+
+    result = evaluator.evaluate(needs, talents, qrels, [Calibrated(qrels)])
+    ece = result["methods"]["oracle"]["ece"]
+    assert isinstance(ece, float) and 0.0 <= ece <= 1.0
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -115,7 +128,8 @@ def test_oracle_perfect_and_far_above_random(lang: str) -> None:
     needs, talents, qrels = load(lang)
     reverse = Oracle(qrels, "reverse", sign=-1)
     got = evaluator.evaluate(needs, talents, qrels, [Oracle(qrels), reverse])["methods"]
-    assert got["oracle"] == {k: (0.0 if k == "pairwise_loss" else 1.0) for k in METRIC_KEYS}
+    assert got["oracle"] == {k: ({"pairwise_loss": 0.0, "ece": None}.get(k, 1.0))
+                             for k in METRIC_KEYS}
     assert got["reverse"]["pairwise_loss"] == 1.0
     for key in ("ndcg@10", "mrr", "map"):
         assert got["random"][key] < got["oracle"][key]
