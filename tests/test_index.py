@@ -189,3 +189,29 @@ def test_token_cache_spares_tokenizing_on_a_cold_index(tmp_path: Path) -> None:
     a, b = _arrays(tmp_path / "a"), _arrays(tmp_path / "b")
     assert [a["talents"].tokens.doc(i) for i in range(30)] == \
         [b["talents"].tokens.doc(i) for i in range(30)]
+
+
+def test_character_field_round_trips_through_build_and_update(tmp_path: Path) -> None:
+    """The word and character fields of the real tokenizer survive persistence (#10).
+
+    A query that shares only characters with a document (jieba cuts 「高压电缆」 and 「特高压」
+    differently) finds it through the character field after a build, and a document added
+    by an incremental update is found the same way; the per-field shares are reported.
+    """
+    from embeddings.tokenize import CHAR_PREFIX, Tokenizer
+
+    tok = Tokenizer(taxonomy=False)
+    docs = [Doc("T0001", "特高压断路器绝缘研究", ("高端装备制造",)),
+            Doc("T0002", "钧瓷釉色窑变工艺", ()), Doc("T0003", "中药制剂质量控制", ())]
+    b = IndexBuilder(tmp_path, HashEncoder(), tok)
+    b.build({"talents": docs, "needs": needs(2)})
+    data = _arrays(tmp_path)["talents"]
+    stored = data.tokens.doc(0)
+    assert any(t.startswith(CHAR_PREFIX) for t in stored) and "断路器" in stored
+    hits = b.load().talents_for("高压电缆", k=3)
+    assert hits[0].id == "T0001"
+    assert hits[0].raw["bm25_chars"] > 0 and 0 <= hits[0].raw["bm25_words"] <= 1
+    b.update({"talents": [Doc("T0004", "压电陶瓷传感器", ())], "needs": []}, {"talents": []})
+    after = b.load().talents_for("压电材料", k=2)
+    assert after[0].id == "T0004" and after[0].raw["bm25_chars"] > 0
+    assert any(t == CHAR_PREFIX + "压电" for t in _arrays(tmp_path)["talents"].tokens.doc(3))
