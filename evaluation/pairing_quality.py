@@ -26,7 +26,9 @@ def run(k: int = 20) -> dict[str, Any]:
     wf = Application(get_settings()).workflows()
     needs = wf.open_needs()
     edges, conflicts, _ = wf.candidate_edges(needs, k)
-    out: dict[str, Any] = {"needs": len(needs), "edges": len(edges), "k": k, "runs": []}
+    out: dict[str, Any] = {"needs": len(needs), "edges": len(edges), "k": k,
+                           "scorer": wf.matcher.scorer.name,
+                           "calibrated": bool(wf.matcher.calibrated), "runs": []}
     for setting in SETTINGS:
         row: dict[str, Any] = dict(setting)
         for solver in ("greedy", "flow", "fair"):
