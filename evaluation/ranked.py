@@ -19,6 +19,7 @@ failing. A talent's disciplines and research directions are read from the 「学
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -26,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from data.records import Achievement, Challenge, Need, NeedKind, Record, Talent
+from data.records import ID_RE, Achievement, Challenge, Need, NeedKind, Record, Talent
 from evaluation.methods import (
     CandidateListMethod,
     Method,
@@ -74,7 +75,7 @@ def talent_record(row: Mapping[str, Any]) -> Talent:
         The talent (category "" when the row has none: kind fit is then neutral).
     """
     text = str(row.get("text") or "")
-    fields: dict[str, Any] = {"id": str(row["id"]), "name": str(row.get("name") or row["id"]),
+    fields: dict[str, Any] = {"id": safe_id(row["id"]), "name": str(row.get("name") or row["id"]),
                               "category": str(row.get("category") or "")}
     for key, pattern in _PART_RE.items():
         m = pattern.search(text)
@@ -88,6 +89,18 @@ def talent_record(row: Mapping[str, Any]) -> Talent:
         for i in row.get("items") or [] if i.get("title") or i.get("text")]
     fields.update({k: row[k] for k in TALENT_FIELDS if row.get(k) not in (None, "", [])})
     return _validated(Talent, fields, {"id", "name", "category"})
+
+
+def safe_id(value: Any) -> str:
+    """The row's id when it is a valid record id, else a stable stand-in (``x-`` + hash).
+
+    Exchange files may use ids such as ``13&ZD150``; results are keyed by the row's own id,
+    so the record's id only has to be valid and unique.
+    """
+    text = str(value)
+    if ID_RE.match(text):
+        return text
+    return "x-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
 def _year(value: Any) -> int | None:
@@ -109,7 +122,8 @@ def need_record(row: Mapping[str, Any], tables: MatchingTables | None = None) ->
     Returns:
         The need or challenge (kind 技术攻关 when the row has none).
     """
-    fields: dict[str, Any] = {"id": str(row["id"]), "title": str(row.get("title") or row["id"]),
+    fields: dict[str, Any] = {"id": safe_id(row["id"]),
+                              "title": str(row.get("title") or row["id"]),
                               "description": str(row.get("text") or ""),
                               "kind": _kind(row.get("kind"), tables)}
     fields.update({k: row[k] for k in NEED_FIELDS if row.get(k) not in (None, "", [])})
