@@ -209,12 +209,14 @@ class Application:
         return scorer_info(model if model is not None else self.ranker(), len(examples), minimum)
 
     def ranker_train_self_supervised(self, limit: int = 2000, library_max: int = 20000,
-                                     seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                                     seed: int = 0, progress: bool = True,
+                                     learn_weights: bool = False) -> dict[str, Any]:
         """Train and save the calibrated scorer from the library itself (#10).
 
         Pseudo-needs are the held-out most recent items of up to ``limit`` talents; the
         training library is those talents (reduced) plus a seeded draw of others, at most
-        ``library_max``. Review decisions are added on top. See matching/calibration.py.
+        ``library_max``. Review decisions are added on top. ``learn_weights`` lets the model
+        re-weigh signals within a need. See matching/calibration.py.
         """
         import random
 
@@ -222,7 +224,13 @@ class Application:
         from embeddings.hybrid import library_search
         from embeddings.render import need_text, talent_texts
         from embeddings.tokenize import Tokenizer
-        from matching.calibration import matcher_candidates, text_search, train_self_supervised
+        from matching.calibration import (
+            CALIBRATION_FEATURES,
+            LEARNED_FEATURES,
+            matcher_candidates,
+            text_search,
+            train_self_supervised,
+        )
         from matching.matcher import Matcher
         from matching.ranker import scorer_info
         from matching.selfsup import hold_out
@@ -243,7 +251,8 @@ class Application:
         with _bar(progress, "自监督训练") as tick:
             model = train_self_supervised(
                 talents, text_search(build, talent_texts, need_text), matcher_candidates(fused),
-                limit=limit, seed=seed, decisions=self.decision_examples(), progress=tick)
+                limit=limit, seed=seed, decisions=self.decision_examples(), progress=tick,
+                names=LEARNED_FEATURES if learn_weights else CALIBRATION_FEATURES)
         model.save(self.ranker_dir)
         return scorer_info(model, len(self.decision_examples()))
 

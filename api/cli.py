@@ -467,13 +467,17 @@ def ranker_train(
     library_max: Annotated[int, typer.Option(
         help="talents in the training library at most (--self-supervised)")] = 20000,
     seed: Annotated[int, typer.Option(help="seed of the pseudo-need draw")] = 0,
+    learn_weights: Annotated[bool, typer.Option(
+        "--learn-weights",
+        help="also re-weigh the signals within a need (default: keep the fused order and "
+             "calibrate its scale; see docs/quality.md)")] = False,
 ) -> None:
     """Train a new ranker version: the calibrated scorer from the library
     (--self-supervised, run at each 3-month refresh), or the re-ranker from approved vs
     rejected suggestions (or say why not)."""
     if self_supervised:
         _print_json(_call(lambda: _app().ranker_train_self_supervised(
-            limit=limit, library_max=library_max, seed=seed)))
+            limit=limit, library_max=library_max, seed=seed, learn_weights=learn_weights)))
         return
     _print_json(_app().ranker_train(min_decisions))
 

@@ -427,6 +427,8 @@ METHODS: dict[str, MethodFactory] = {
         "evaluation.production", fromlist=["_"]).production_factory(**kw),
     "talentmatch-fused": lambda **kw: __import__(
         "evaluation.production", fromlist=["_"]).fused_calibrated_factory(**kw),
+    "talentmatch-learned": lambda **kw: __import__(
+        "evaluation.production", fromlist=["_"]).learned_factory(**kw),
 }
 """Known method names and their factories; :func:`register_method` adds more."""
 

@@ -24,6 +24,7 @@ from evaluation.methods import Method, RetrieverBackend, Row, _backend, register
 from evaluation.ranked import TOP_N, RankedMethod
 from matching.calibration import (
     CALIBRATION_FEATURES,
+    LEARNED_FEATURES,
     CandidateFn,
     SearchFn,
     matcher_candidates,
@@ -120,5 +121,13 @@ def fused_calibrated_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
                             features=("fused",))
 
 
+def learned_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
+    """Ablation ``talentmatch-learned``: the calibrated model also re-weighs the signals
+    within a need (``ranker train --self-supervised --learn-weights``; issue #10 item 2)."""
+    return ProductionMethod(_backend(shared, encoder), name="talentmatch-learned",
+                            features=LEARNED_FEATURES)
+
+
 register_method("talentmatch", production_factory)
+register_method("talentmatch-learned", learned_factory)
 register_method("talentmatch-fused", fused_calibrated_factory)

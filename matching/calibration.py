@@ -4,12 +4,16 @@ Retrieval fuses signals normalised *within* each need's pool, so the best candid
 hopeless need looks as strong as the best candidate of an easy one. The calibrated scorer
 turns a pair's features into a probability on one scale for every need:
 
-1. **Features** (:data:`CALIBRATION_FEATURES`, :func:`calibration_matrix`): the topic
-   features of the pair (:data:`TOPIC_FEATURES`: raw cosines, the BM25 shares of the word and
-   character fields, term coverage), the fused score (which carries the programme signals),
-   and where the pair stands in its pool (gap to the pool's best fused score, to the best
-   cosines, and the log of its fused rank).
-2. **A logistic regression** on standardised features gives a logit.
+1. **Features** (:func:`calibration_matrix`). The default, :data:`CALIBRATION_FEATURES`, is
+   *order-preserving*: the pair's fused score (which carries every signal, programme ones
+   included) plus need-level features (:data:`NEED_FEATURES`: the best raw cosine and BM25
+   shares of the need's pool), so a need whose best candidate is a poor match in absolute
+   terms gets low probabilities although its fused scores are normalised to the pool.
+   ``--learn-weights`` (:data:`LEARNED_FEATURES`) also lets the model re-weigh the topic
+   signals within a need (:data:`TOPIC_FEATURES`: raw cosines, the BM25 shares of the word
+   and character fields, coverage) and the pair's place in its pool (gaps, fused rank).
+2. **A logistic regression** on standardised features gives a logit (for the default set,
+   the fused score's coefficient must be positive, so the order within a need is kept).
 3. **Platt scaling** ``P = sigmoid(a · logit + b)``, fitted on *out-of-fold* logits (folds
    grouped by need, so a need's pairs never score themselves), gives the probability. It
    is strictly increasing in the logit (``a`` is kept positive) and bounded in (0, 1).
@@ -53,11 +57,23 @@ if TYPE_CHECKING:
 POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
 TOPIC_FEATURES = ("dense", "lexical", "coverage", "retrieval", "dense_profile", "dense_items",
                   "bm25_words", "bm25_chars")
-"""The pair features the calibrated model weighs itself: topic evidence only. The programme
+"""The pair features a learned model may weigh itself: topic evidence only. The programme
 signals (chain, kind fit, 归根 tie, availability, seniority, freshness) reach it through the
 fused score alone, because pseudo-needs carry none of them (no chain, county or kind of
 their own) and a model would learn artefacts from their constant values."""
-CALIBRATION_FEATURES: tuple[str, ...] = (*TOPIC_FEATURES, *POOL_FEATURES)
+NEED_FEATURES = ("need_best_fused", "need_best_dense_profile", "need_best_dense_items",
+                 "need_best_bm25_words", "need_best_bm25_chars")
+"""How strong the need's pool is in absolute terms: the best raw value of each signal among
+its candidates. The same for every candidate of a need, so they move a need's probabilities
+up or down together without changing their order."""
+ALL_FEATURES: tuple[str, ...] = (*TOPIC_FEATURES, *POOL_FEATURES, *NEED_FEATURES)
+CALIBRATION_FEATURES: tuple[str, ...] = ("fused", *NEED_FEATURES)
+"""The default model: **order-preserving**. Within a need the probability increases with the
+fused score (its coefficient is kept positive), so the ranking is the fused ranking; across
+needs the need-level features put every need on one absolute scale."""
+LEARNED_FEATURES: tuple[str, ...] = ALL_FEATURES
+"""``--learn-weights``: the model also re-weighs the signals within a need (docs/quality.md
+shows it did not generalise from pseudo-needs to the sample, so it is opt-in)."""
 
 STRENGTH_DEPTH = 10
 """A need's strength is judged on its best ``STRENGTH_DEPTH`` candidates (what a user reads)."""
@@ -106,7 +122,10 @@ def calibration_matrix(values: np.ndarray, fused: np.ndarray,
         "fused": fused, "fused_gap": fused - fused.max(), "fused_log_rank": np.log(rank),
         "dense_profile_gap": col["dense_profile"] - col["dense_profile"].max(),
         "dense_items_gap": col["dense_items"] - col["dense_items"].max(),
+        "need_best_fused": np.full(fused.size, fused.max()),
     })
+    for name in ("dense_profile", "dense_items", "bm25_words", "bm25_chars"):
+        col[f"need_best_{name}"] = np.full(fused.size, col[name].max())
     unknown = [n for n in names if n not in col]
     if unknown:
         raise ValueError(f"评分模型的特征 {unknown} 已不存在，请重新运行 "
@@ -154,7 +173,7 @@ class Examples:
     @classmethod
     def empty(cls) -> Examples:
         """No examples."""
-        return cls(np.zeros((0, len(CALIBRATION_FEATURES))), np.zeros(0, dtype=np.int64),
+        return cls(np.zeros((0, len(ALL_FEATURES))), np.zeros(0, dtype=np.int64),
                    np.zeros(0, dtype=np.int64), 0, 0)
 
 
@@ -183,7 +202,7 @@ def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates:
             if not ids:
                 continue
             keep = np.lexsort((np.arange(fused.size), -fused))[:depth]
-            x = calibration_matrix(values[keep], fused[keep])
+            x = calibration_matrix(values, fused, ALL_FEATURES)[keep]
             y = np.array([ids[i] == p.talent_id for i in keep], dtype=np.int64)
             found += int(y.any())
             xs.append(x)
@@ -222,8 +241,9 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
         decisions: review decisions as ``(feature dict, label)``, added on top (their pool
             features read 0 when the stored dict lacks them).
         c: inverse L2 strength of the logistic regression.
-        names: the features the model uses (a subset of :data:`CALIBRATION_FEATURES`;
-            ``("fused",)`` only calibrates the fused score, for the ablation).
+        names: the features the model uses (a subset of :data:`ALL_FEATURES`): the
+            order-preserving default :data:`CALIBRATION_FEATURES`, :data:`LEARNED_FEATURES`,
+            or ``("fused",)`` (the fused score alone, for the ablation).
 
     Returns:
         An unsaved ranker version of kind ``calibrated``.
@@ -231,7 +251,7 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     Raises:
         ValueError: fewer than two labels, or too few needs to fold.
     """
-    cols = [CALIBRATION_FEATURES.index(n) for n in names]
+    cols = [ALL_FEATURES.index(n) for n in names]
     x, y, groups = examples.x[:, cols], examples.y, examples.groups
     if decisions:
         dx = to_matrix([f for f, _ in decisions], list(names))
@@ -253,6 +273,9 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     if a <= 0:  # a useless model: keep the order, fall back to the base rate
         a, b = 1e-6, float(np.log(y.mean() / (1 - y.mean())))
     scaler, model = _fit(x, y, c)
+    if "fused" in names and set(names) <= {"fused", *NEED_FEATURES} and \
+            model.coef_[0][list(names).index("fused")] <= 0:
+        raise ValueError("校准模型中融合得分的系数不为正，无法保持排序 (fused coefficient ≤ 0)")
     probs = 1.0 / (1.0 + np.exp(-(a * oof + b)))
     self_sup = len(examples.y)
     metrics = {

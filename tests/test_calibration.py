@@ -10,7 +10,9 @@ import pytest
 
 from data.records import Achievement, Need, Talent
 from matching.calibration import (
+    ALL_FEATURES,
     CALIBRATION_FEATURES,
+    LEARNED_FEATURES,
     NONE_THRESHOLD,
     WEAK_THRESHOLD,
     Examples,
@@ -44,7 +46,7 @@ def _examples(n_needs: int = 60, pool: int = 20, seed: int = 0) -> Examples:
         values[0, i_prof] += rng.uniform(0, 0.4)
         values[0, i_words] += rng.uniform(0, 0.4)
         fused = values[:, i_prof] + values[:, i_words]
-        xs.append(calibration_matrix(values, fused))
+        xs.append(calibration_matrix(values, fused, ALL_FEATURES))
         ys.append(y)
         gs.append(np.full(pool, g))
     return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), n_needs, n_needs)
@@ -92,7 +94,7 @@ def test_calibration_is_monotone_and_bounded() -> None:
     a, _ = model.platt
     assert a > 0
     x = calibration_matrix(np.random.default_rng(1).uniform(-2, 3, (500, len(SCORER_FEATURES))),
-                           np.random.default_rng(2).uniform(-2, 3, 500))
+                           np.random.default_rng(2).uniform(-2, 3, 500), model.feature_names)
     probs, logits = model.probability(x)
     assert np.all((probs > 0) & (probs < 1))
     order = np.argsort(logits)
@@ -100,10 +102,64 @@ def test_calibration_is_monotone_and_bounded() -> None:
     assert model.calibrated and model.feature_names == CALIBRATION_FEATURES
 
 
+def test_default_model_keeps_the_fused_order_within_a_need() -> None:
+    model = fit_calibrated(_examples())
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        values = rng.uniform(0, 1, (30, len(SCORER_FEATURES)))
+        fused = rng.uniform(0, 1, 30)
+        probs, _ = model.probability(calibration_matrix(values, fused, model.feature_names))
+        assert list(np.argsort(-probs, kind="stable")) == list(np.argsort(-fused, kind="stable"))
+
+
+def test_need_level_features_move_a_weak_need_down() -> None:
+    """Two needs with the same fused scores: the one whose pool is weaker in absolute terms
+    gets lower probabilities (what per-pool normalisation hid)."""
+    model = fit_calibrated(_graded_examples())
+    fused = np.linspace(1.0, 0.2, 10)
+    strong = np.full((10, len(SCORER_FEATURES)), 0.2)
+    strong[:, SCORER_FEATURES.index("dense_profile")] = np.linspace(0.9, 0.5, 10)
+    strong[:, SCORER_FEATURES.index("bm25_words")] = np.linspace(0.9, 0.3, 10)
+    weak = strong.copy()
+    weak[:, SCORER_FEATURES.index("dense_profile")] = np.linspace(0.3, 0.1, 10)
+    weak[:, SCORER_FEATURES.index("bm25_words")] = np.linspace(0.2, 0.0, 10)
+    p_strong, _ = model.probability(calibration_matrix(strong, fused, model.feature_names))
+    p_weak, _ = model.probability(calibration_matrix(weak, fused, model.feature_names))
+    assert p_weak[0] < p_strong[0]
+
+
+def _graded_examples(n_needs: int = 300, pool: int = 20, seed: int = 0) -> Examples:
+    """Needs of varying difficulty: an easy need's pool has high raw signals and usually
+    holds its right talent, a hopeless one has low raw signals and often does not; fused
+    scores are normalised per pool, as in the service, so only the raw levels tell."""
+    rng = np.random.default_rng(seed)
+    xs, ys, gs = [], [], []
+    i_prof, i_words = SCORER_FEATURES.index("dense_profile"), SCORER_FEATURES.index("bm25_words")
+    for g in range(n_needs):
+        level = rng.uniform(0.1, 1.0)
+        values = np.zeros((pool, len(SCORER_FEATURES)))
+        values[:, i_prof] = level * rng.uniform(0.3, 1.0, pool)
+        values[:, i_words] = level * rng.uniform(0.0, 1.0, pool)
+        raw = values[:, i_prof] + values[:, i_words]
+        y = np.zeros(pool, dtype=np.int64)
+        if rng.uniform() < level:
+            y[int(np.argmax(raw))] = 1
+        fused = raw / raw.max()
+        xs.append(calibration_matrix(values, fused, ALL_FEATURES))
+        ys.append(y)
+        gs.append(np.full(pool, g))
+    return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), n_needs, n_needs)
+
+
+def test_learned_model_uses_every_feature() -> None:
+    model = fit_calibrated(_examples(), names=LEARNED_FEATURES)
+    assert model.feature_names == LEARNED_FEATURES and model.calibrated
+
+
 def test_calibrated_probabilities_match_frequencies() -> None:
     model = fit_calibrated(_examples(200, seed=4))
     test = _examples(200, seed=5)
-    probs, _ = model.probability(test.x)
+    probs, _ = model.probability(test.x[:, [ALL_FEATURES.index(n) for n in model.feature_names]])
     assert expected_calibration_error(probs, test.y) < 0.05
     assert probs[test.y == 1].mean() > 3 * probs[test.y == 0].mean()
 
