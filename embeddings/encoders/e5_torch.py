@@ -18,6 +18,7 @@ neither runtime is bit-exact against it; ``tests/test_e5.py`` bounds the differe
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,8 +96,11 @@ class TorchE5Forward(nn.Module):
         self.eval()
         if precision == "int8":
             self.dtype = torch.float32
-            torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8,
-                                                   inplace=True)
+            with warnings.catch_warnings():  # deprecated for torchao, present in pinned 2.13
+                warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8,
+                                                       inplace=True)
         elif isinstance(precision, torch.dtype) and precision in (torch.bfloat16, torch.float32):
             self.dtype = precision
             for layer in self.layers:
