@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from embeddings.cache import CachedEncoder
 from embeddings.encoders import (
@@ -79,6 +80,8 @@ def test_int8_precision_stays_close_to_the_c_engine(c_engine: E5Encoder,
 
 def test_shape_norm_and_query_side(e5: E5Encoder, titles: list[str]) -> None:
     assert isinstance(e5, Encoder) and e5.dim == 384
+    if e5.precision == "bf16" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert e5._forward.packed, "bf16 weights are pre-packed for oneDNN"
     passages = e5.encode(titles[:10])
     assert passages.shape == (10, 384) and passages.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
