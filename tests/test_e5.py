@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from embeddings.cache import CachedEncoder
 from embeddings.encoders import (
     Encoder,
     EncoderError,
@@ -78,6 +80,8 @@ def test_int8_precision_stays_close_to_the_c_engine(c_engine: E5Encoder,
 
 def test_shape_norm_and_query_side(e5: E5Encoder, titles: list[str]) -> None:
     assert isinstance(e5, Encoder) and e5.dim == 384
+    if e5.precision == "bf16" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert e5._forward.packed, "bf16 weights are pre-packed for oneDNN"
     passages = e5.encode(titles[:10])
     assert passages.shape == (10, 384) and passages.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
@@ -212,3 +216,16 @@ def test_packaged_file_layout() -> None:
     # 4-bit values: each 32-block holds at most 16 distinct multiples of its scale
     assert all(len(set(block)) <= 16 for block in itertools.islice(
         rows[1].reshape(-1, 32).tolist(), 3))
+
+
+def test_cached_e5_keeps_query_and_passage_vectors_apart(e5: E5Encoder, tmp_path: Path) -> None:
+    cached = make_encoder("e5-small", threads=2, cache_dir=tmp_path)
+    text = "黄河流域生态保护和高质量发展研究"
+    passage = cached.encode([text])[0]
+    query = cached.encode_queries([text])[0]
+    assert float(query @ passage) < 0.995
+    np.testing.assert_allclose(query, e5.encode_queries([text])[0], atol=1e-3)
+    again = make_encoder("e5-small", threads=2, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.encode_queries([text])[0], query)
+    np.testing.assert_array_equal(again.encode([text])[0], passage)
+    assert isinstance(again, CachedEncoder) and (again.hits, again.misses) == (2, 0)

