@@ -14,7 +14,9 @@ with floats rounded to 4 places (``None`` where undefined, see below).
 * ``pairwise_loss`` uses every labelled (need, talent) pair, explicit 0 labels included (see
   :func:`evaluation.metrics.pairwise_loss`); ``None`` when no talent has two different labels.
 * ``ece`` (expected calibration error, :func:`ranking_ece`) only for methods whose scores are
-  calibrated probabilities (``method.calibrated``), else ``None``.
+  calibrated probabilities (``method.calibrated``), else ``None``; such methods also report
+  ``flagged_share``, ``mrr_flagged`` and ``mrr_unflagged`` (:func:`strength_split`: how
+  often the 匹配较弱 flag fires and how much worse the flagged needs really are).
 * qrels entries naming a need or talent that is not in the input are dropped and counted
   (:func:`check_qrels`); they are logged as a warning, never an error.
 * The ``random`` baseline is always evaluated (added first when not asked for), so the report
@@ -211,8 +213,10 @@ def evaluate(
             ranking = _rank_all(method, needs, talents, k_max, bar, task)
             values = ranking_metrics(ranking, check.qrels, need_ids)
             values["pairwise_loss"] = method_pairwise_loss(method, check.qrels)
-            values["ece"] = ranking_ece(ranking, check.qrels) if getattr(
-                method, "calibrated", False) else None
+            calibrated = getattr(method, "calibrated", False)
+            values["ece"] = ranking_ece(ranking, check.qrels) if calibrated else None
+            if calibrated:
+                values.update(strength_split(ranking, check.qrels, need_ids))
             results[method.name] = _rounded(values)
     return {"n_needs": len(needs), "n_talents": len(talents), "methods": results}
 
@@ -241,6 +245,41 @@ def ranking_ece(ranking: Ranking, qrels: Qrels, depth: int = ECE_DEPTH) -> float
             probs.append(min(1.0, max(0.0, float(score))))
             labels.append(1.0 if judged.get(talent_id, 0) >= 1 else 0.0)
     return expected_calibration_error(np.array(probs), np.array(labels))
+
+
+def strength_split(ranking: Ranking, qrels: Qrels, need_ids: Sequence[str]
+                   ) -> dict[str, float | None]:
+    """How the weak-need flag does: share flagged, and MRR of flagged vs other needs.
+
+    A need is flagged when :func:`matching.calibration.strength` of its calibrated scores
+    says ``weak`` or ``none``. Only needs with a relevant talent count.
+
+    Args:
+        ranking: the method's ranking (scores are probabilities).
+        qrels: the judgements.
+        need_ids: the needs in order.
+
+    Returns:
+        ``{"flagged_share", "mrr_flagged", "mrr_unflagged"}`` (None where no need counts).
+    """
+    from matching.calibration import strength
+
+    groups: dict[bool, list[float]] = {True: [], False: []}
+    for nid in need_ids:
+        judged = {t for t, g in qrels.get(nid, {}).items() if g > 0}
+        if not judged:
+            continue
+        pairs = ranking.get(nid, [])
+        flagged = strength([s for _, s in pairs]) != "ok"
+        rr = next((1.0 / (i + 1) for i, (t, _) in enumerate(pairs) if t in judged), 0.0)
+        groups[flagged].append(rr)
+    total = len(groups[True]) + len(groups[False])
+
+    def mean(xs: list[float]) -> float | None:
+        return sum(xs) / len(xs) if xs else None
+
+    return {"flagged_share": len(groups[True]) / total if total else None,
+            "mrr_flagged": mean(groups[True]), "mrr_unflagged": mean(groups[False])}
 
 
 def _progress_bar(enabled: bool) -> Progress:
