@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -11,7 +13,7 @@ from api.application import Application
 from api.service import errors
 from api.service.auth import check_secret
 from api.service.limits import BodyLimit
-from api.service.routers import events, matching, records, reviews, system
+from api.service.routers import events, jobs, matching, records, reviews, system
 from api.service.state import ServiceState
 from api.settings import Settings, get_settings
 
@@ -29,6 +31,7 @@ def api_router() -> APIRouter:
         router.include_router(r)
     router.include_router(reviews.router)
     router.include_router(events.router)
+    router.include_router(jobs.router)
     return router
 
 
@@ -72,10 +75,20 @@ def create_app(settings: Settings | None = None,
     settings = settings or (application.settings if application else get_settings())
     check_secret(settings)
     application = application or Application(settings)
+    state = ServiceState(application)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _ = state.jobs  # start the runner now: jobs a previous process left are marked failed
+        try:
+            yield
+        finally:
+            state.close()
+
     app = FastAPI(title="talentmatch 人才与需求匹配服务", version="1",
                   description="归根工程人才—企业需求匹配：API 需 Bearer 令牌或登录会话。",
-                  docs_url="/docs", openapi_url="/openapi.json")
-    app.state.service = ServiceState(application)
+                  docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.service = state
     errors.install(app)
     app.add_middleware(BodyLimit)
 

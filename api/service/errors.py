@@ -13,13 +13,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.workflows import NotFound
 from data.io import ImportRefused
-from data.store.errors import ConstraintError, DuplicateIdError, NotFoundError, VersionConflict
+from data.store.errors import (
+    ActiveJobExists,
+    ConstraintError,
+    DuplicateIdError,
+    NotFoundError,
+    VersionConflict,
+)
 from embeddings.persist import IndexNotBuilt
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          409: "conflict", 413: "too_large", 422: "invalid", 503: "unavailable"}
 
 DOMAIN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
+    (ActiveJobExists, 409),
     (VersionConflict, 409),
     (DuplicateIdError, 409),
     (ConstraintError, 409),
@@ -67,6 +74,9 @@ def _request_validation(request: Request, exc: Exception) -> Response:
 
 
 def _domain_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ActiveJobExists):
+        return JSONResponse(error_body(409, str(exc), {"job_id": exc.job_id}), 409,
+                            headers={"Location": f"/api/v1/jobs/{exc.job_id}"})
     for kind, status in DOMAIN_ERRORS:
         if isinstance(exc, kind):
             if isinstance(exc, ValidationError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,3 +35,38 @@ class ShortlistIn(BaseModel):
     k: int = Field(20, ge=1, le=100)
     m: int = Field(3, ge=1, le=20, description="每家企业的强候选数")
     meeting_cap: int = Field(4, ge=1, le=20, description="每位人才的洽谈场次上限")
+
+
+class JobOut(BaseModel):
+    """A background job: ``GET /jobs/{id}``, and the body of every 202 answer."""
+
+    id: str = Field(description="任务编号")
+    kind: Literal["pairing", "demand_map", "event_shortlist", "index_update", "import"] = Field(
+        description="任务类型")
+    kind_label: str = Field(description="任务类型（中文）")
+    status: Literal["queued", "running", "succeeded", "failed"] = Field(
+        description="queued 排队中 / running 运行中 / succeeded 已完成 / failed 失败")
+    progress: float = Field(ge=0.0, le=1.0, description="进度 0..1")
+    message: str = Field(description="当前步骤")
+    params: dict[str, Any] = Field(description="提交的参数")
+    result: dict[str, Any] | None = Field(None, description="结果摘要（完成后）")
+    error: str | None = Field(None, description="失败原因")
+    started_by: str | None = None
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    links: dict[str, str] = Field(description="self：本任务；result：结果（完成后）")
+
+
+class JobList(BaseModel):
+    """``GET /jobs``."""
+
+    items: list[JobOut]
+
+
+class Pending(BaseModel):
+    """A result that is not computed yet: 202 with the job computing it."""
+
+    status: Literal["computing"] = "computing"
+    message: str
+    job: JobOut

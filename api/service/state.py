@@ -1,5 +1,5 @@
 """What the running service holds: the application, the workflows over the serving index,
-the match cache and short-lived account lookups.
+the match cache, short-lived account lookups and the background job runner.
 
 Match results are cached by (index version, ranker version, need id, need content hash, k);
 the cache is dropped when the serving index or ranker version changes (checked at most once
@@ -41,6 +41,41 @@ class ServiceState:
         self._users: dict[str, tuple[float, User | None]] = {}
         self.hits = 0
         self.misses = 0
+        self._jobs: Any = None
+
+    # -- background jobs --------------------------------------------------------------------
+    @property
+    def jobs(self) -> Any:
+        """The job runner (:class:`api.jobs.JobRunner`), started on first use.
+
+        Starting it marks the jobs a previous process left queued or running as failed.
+        """
+        with self._lock:
+            if self._jobs is None:
+                from api.jobs import TASKS, ThreadJobRunner
+
+                self._jobs = ThreadJobRunner(self.application.store, TASKS, self._job_context,
+                                             on_done=self._job_done)
+            return self._jobs
+
+    def _job_context(self, job_id: str) -> Any:
+        from api.jobs import JobContext
+
+        store = self.application.store
+        return JobContext(application=self.application, workflows=lambda: self.workflows,
+                          report=lambda f, m: store.job_progress(job_id, f, m), job_id=job_id)
+
+    def _job_done(self, job: Any) -> None:
+        """After a job: imports and index changes invalidate cached matches."""
+        if job.kind in ("import", "index_update"):
+            self.clear_cache()
+
+    def close(self) -> None:
+        """Stop the job runner (at shutdown)."""
+        with self._lock:
+            runner, self._jobs = self._jobs, None
+        if runner is not None:
+            runner.close()
 
     # -- versions and workflows -------------------------------------------------------------
     def versions(self) -> tuple[str | None, int]:
