@@ -10,10 +10,11 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from api.application import Application
-from api.service import errors
+from api.service import contract, errors
 from api.service.auth import check_secret
 from api.service.limits import BodyLimit
 from api.service.routers import events, jobs, matching, records, reviews, system
+from api.service.schemas import ErrorOut
 from api.service.state import ServiceState
 from api.settings import Settings, get_settings
 
@@ -24,7 +25,8 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     """Every API route under :data:`API_PREFIX`."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses={
+        422: {"model": ErrorOut, "description": "参数或数据无效（逐字段说明）"}})
     router.include_router(system.router)
     router.include_router(matching.router)
     for r in records.routers():
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None,
                   docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.service = state
     errors.install(app)
+    contract.install(app)
     app.add_middleware(BodyLimit)
 
     @app.get("/healthz", tags=["系统"], summary="健康检查（无需登录）")

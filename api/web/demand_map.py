@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -32,6 +32,9 @@ router = APIRouter(tags=["需求地图"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 BY_CHOICES = {"chain,county": "产业链 × 县区", "chain,cluster": "产业链 × 专业方向",
               "cluster,county": "专业方向 × 县区"}
+BY_PATTERN = r"^(chain|county|cluster|kind)(,(chain|county|cluster|kind))*$"
+BY_QUERY = Query("chain,county", pattern=BY_PATTERN,
+                 description="单元维度（逗号分隔）：chain 产业链 / county 县区 / cluster 专业方向 / kind 需求类型")
 RETRY_FAILED_AFTER_S = 60.0
 """A failed computation of the same map is shown (not retried) for this long."""
 
@@ -41,7 +44,7 @@ def _by(value: str) -> tuple[str, ...]:
 
     parts = tuple(p.strip() for p in value.split(",") if p.strip())
     if not parts or any(p not in DIMENSIONS for p in parts):
-        raise HTTPException(400, f"参数 by 只能取 {', '.join(DIMENSIONS)}（逗号分隔），收到「{value}」")
+        raise HTTPException(422, f"参数 by 只能取 {', '.join(DIMENSIONS)}（逗号分隔），收到「{value}」")
     return parts
 
 
@@ -97,7 +100,7 @@ def _pending(job: Job | None) -> Response:
 
 @router.get("/api/v1/demand-map", summary="高精尖缺需求地图（企业账号仅见汇总；未计算时 202）",
             responses={202: {"model": Pending, "description": "尚未计算：已排入后台任务"}})
-def demand_map_api(by: str = "chain,county", threshold: float | None = None,
+def demand_map_api(by: str = BY_QUERY, threshold: float | None = None,
                    user: Any = Depends(current_user),
                    state: Any = Depends(get_state)) -> Any:
     """The saved map as JSON, cut down to what the caller's role may see (202 while it is
@@ -112,7 +115,7 @@ def demand_map_api(by: str = "chain,county", threshold: float | None = None,
 
 @router.post("/api/v1/demand-map/recompute", status_code=202, response_model=JobOut,
              summary="重新计算需求地图（后台任务）")
-def demand_map_recompute(response: Response, by: str = "chain,county",
+def demand_map_recompute(response: Response, by: str = BY_QUERY,
                          threshold: float | None = None,
                          user: Any = Depends(require("demand_map.compute")),
                          state: Any = Depends(get_state)) -> dict[str, Any]:

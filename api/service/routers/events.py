@@ -8,7 +8,7 @@ The built-in sample event (``EV-sample``) is always available. ``POST …/shortl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse
@@ -18,7 +18,7 @@ from api.jobs.tasks import shortlist_file
 from api.service.authz import may_export_contacts, require
 from api.service.deps import get_state
 from api.service.routers import jobs
-from api.service.schemas import JobOut, ShortlistIn
+from api.service.schemas import ErrorOut, JobOut, ShortlistIn
 from data.records import Event
 from data.store.jobs import Job
 from data.store.users import User
@@ -93,10 +93,9 @@ def read_event(event_id: str, user: User = Depends(require("events.read")),
 
 
 @router.post("", status_code=201, summary="新建或替换对接活动")
-def put_event(body: dict[str, Any] = Body(...), user: User = Depends(require("events.write")),
+def put_event(event: Event = Body(...), user: User = Depends(require("events.write")),
               state: Any = Depends(get_state)) -> dict[str, Any]:
     """Store an event (same id: replaced)."""
-    event = Event.model_validate(body)
     state.application.store.put_event(event.model_dump(mode="json"))
     return event.model_dump(mode="json")
 
@@ -121,8 +120,11 @@ def post_shortlist(event_id: str, response: Response, body: ShortlistIn | None =
 
 
 @router.get("/{event_id}/export", summary="下载活动名单（xlsx / csv / html；先生成名单）",
-            response_class=FileResponse)
-def get_export(event_id: str, format: str = Query("xlsx", description="xlsx / csv / html"),
+            response_class=FileResponse, responses={200: {
+                "description": "名单文件", "content": {m.split(";")[0]: {} for m in MEDIA.values()}},
+                409: {"model": ErrorOut, "description": "还没有生成名单：先 POST …/shortlist"}})
+def get_export(event_id: str,
+               format: Literal["xlsx", "csv", "html"] = Query("xlsx", description="xlsx / csv / html"),
                contacts: bool = Query(True, description="含联系方式（仅限有权限的角色）"),
                user: User = Depends(require("events.export")),
                state: Any = Depends(get_state)) -> FileResponse:

@@ -7,7 +7,7 @@ every role (the map is). Another caller's job id answers 404, as an unknown one 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -75,7 +75,8 @@ def submit(state: Any, user: User, kind: str, params: dict[str, Any]) -> Job:
 
 
 @router.get("", response_model=JobList, summary="后台任务列表（本人提交的；管理员可见全部）")
-def list_jobs(kind: str | None = Query(None, description="任务类型"),
+def list_jobs(kind: Literal["pairing", "demand_map", "event_shortlist", "index_update", "import"]
+              | None = Query(None, description="任务类型"),
               limit: int = Query(20, ge=1, le=200),
               user: User = Depends(require("jobs.read")),
               state: Any = Depends(get_state)) -> dict[str, Any]:

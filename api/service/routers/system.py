@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -23,6 +23,7 @@ from data.store.users import User
 router = APIRouter(tags=["系统"])
 
 ENTITIES = ("talents", "enterprises", "needs", "challenges", "projects")
+Entity = Literal["talents", "enterprises", "needs", "challenges", "projects"]
 IMPORT_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 EXPORT_MEDIA = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -46,7 +47,7 @@ def me(user: User = Depends(require("me"))) -> dict[str, Any]:
 @router.post("/import/{entity}",
              summary="批量导入（CSV / XLSX / JSONL）：小文件直接返回逐行报告，大文件返回 202 与任务编号",
              responses={202: {"model": JobOut, "description": "大文件：已排入后台任务"}})
-def import_upload(entity: str, response: Response,
+def import_upload(entity: Entity, response: Response,
                   file: UploadFile = File(..., description="导入文件"),
                   user: User = Depends(require("import")),
                   state: Any = Depends(get_state)) -> dict[str, Any]:
@@ -104,8 +105,12 @@ def index_update(response: Response, user: User = Depends(require("index.update"
     return jobs.accepted(response, jobs.submit(state, user, "index_update", {}))
 
 
-@router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）")
-def export(entity: str, format: str = Query("csv", description="csv / xlsx / jsonl"),
+@router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）",
+            response_class=FileResponse, responses={200: {
+                "description": "导出文件",
+                "content": {m.split(";")[0]: {} for m in EXPORT_MEDIA.values()}}})
+def export(entity: Entity, format: Literal["csv", "xlsx", "jsonl"] = Query(
+               "csv", description="csv / xlsx / jsonl"),
            contacts: bool = Query(False, description="含联系方式（仅管理员）"),
            user: User = Depends(require("export")),
            state: Any = Depends(get_state)) -> FileResponse:
