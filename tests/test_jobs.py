@@ -286,3 +286,21 @@ def test_index_update_and_large_import_are_jobs(application: Application,
     result = _wait_http(TestClient(client.app, headers=h), updated.json()["id"])
     assert result["status"] == "succeeded" and result["result"]["previous"] == before
     assert application.index_info()["version"] == result["result"]["version"] != before
+
+
+def test_starting_the_service_fails_jobs_of_a_dead_process(application: Application) -> None:
+    from api.jobs.tasks import private_dir, upload_path
+
+    store = application.store
+    upload = upload_path(application, "left-behind.csv")
+    private_dir(upload.parent)
+    upload.write_text("项目编号,项目名称\n", encoding="utf-8")
+    store.add_job("J-dead-import", "import", {"entity": "projects", "upload": upload.name},
+                  started_by="j-admin", worker="host:1:gone")
+    store.start_job("J-dead-import")
+    app = create_app(application=application)
+    with TestClient(app) as client:  # the lifespan starts the runner
+        job = client.get("/api/v1/jobs/J-dead-import",
+                         headers=_h(create_user(store, "j-admin2", "admin")[1])).json()
+    assert job["status"] == "failed" and job["error"] == INTERRUPTED
+    assert not upload.exists()

@@ -50,13 +50,18 @@ class ServiceState:
 
         Starting it marks the jobs a previous process left queued or running as failed.
         """
+        interrupted: list[str] = []
         with self._lock:
             if self._jobs is None:
                 from api.jobs import TASKS, ThreadJobRunner
 
                 self._jobs = ThreadJobRunner(self.application.store, TASKS, self._job_context,
                                              on_done=self._job_done)
-            return self._jobs
+                interrupted = list(self._jobs.interrupted)
+            runner = self._jobs
+        for job_id in interrupted:  # outside the lock: clear_cache takes it
+            self._job_done(self.application.store.get_job(job_id))
+        return runner
 
     def _job_context(self, job_id: str) -> Any:
         from api.jobs import JobContext
@@ -66,9 +71,16 @@ class ServiceState:
                           report=lambda f, m: store.job_progress(job_id, f, m), job_id=job_id)
 
     def _job_done(self, job: Any) -> None:
-        """After a job: imports and index changes invalidate cached matches."""
+        """After a job (or its interruption): imports and index changes invalidate cached
+        matches; an import's uploaded file is removed whatever the outcome."""
+        if job is None:
+            return
         if job.kind in ("import", "index_update"):
             self.clear_cache()
+        if job.kind == "import" and job.params.get("upload"):
+            from api.jobs.tasks import upload_path
+
+            upload_path(self.application, str(job.params["upload"])).unlink(missing_ok=True)
 
     def close(self) -> None:
         """Stop the job runner (at shutdown)."""
