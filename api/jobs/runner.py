@@ -7,8 +7,9 @@ starts, marks the jobs that a previous process left queued or running as failed
 (interrupted). A queue-backed runner (RQ, arq) would implement the same two methods and run
 :data:`api.jobs.tasks.TASKS` by kind name in its workers.
 
-Job threads run at a lower CPU priority (``nice`` +10 for the thread, Linux) so that
-requests keep their latency while a job computes.
+Job threads run at a lower CPU priority (``nice`` +10 for the thread, Linux), and the
+interpreter switches threads every millisecond, so that requests keep their latency while a
+job computes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +40,10 @@ PROGRESS_EVERY_S = 0.5
 
 JOB_NICE = 10
 """CPU niceness added to job threads (Linux: per thread)."""
+
+SWITCH_INTERVAL_S = 0.001
+"""The interpreter's thread switch interval while a runner exists (default 5 ms): a request
+thread waiting for the GIL held by a computing job gets it within 1 ms."""
 
 
 class JobRunner(Protocol):
@@ -150,6 +156,7 @@ class ThreadJobRunner:
                                         initializer=_lower_priority)
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.interrupted = store.fail_interrupted_jobs(keep_worker=WORKER)
         if self.interrupted:
             logger.warning("marked %d interrupted job(s) as failed: %s", len(self.interrupted),
