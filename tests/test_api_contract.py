@@ -79,25 +79,27 @@ def test_a_list_field_of_the_wrong_type_is_422_not_500(client: TestClient,
     assert got.json()["detail"][0]["field"] == "chains"
 
 
-def _schemathesis(base: str, headers: list[str]) -> subprocess.CompletedProcess[str]:
+def _schemathesis(base: str, headers: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", "from schemathesis.cli import schemathesis; schemathesis()",
                "--config-file", str(CONFIG), "run", f"{base}/openapi.json",
                "--max-examples", str(MAX_EXAMPLES), "--generation-deterministic",
                "--no-color", "--request-timeout", "60"]
     for header in headers:
         command += ["-H", header]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, check=False,
+                          cwd=cwd)  # its cache folder goes there, not into the checkout
 
 
 @pytest.mark.slow
 def test_schemathesis_finds_nothing_as_admin_and_anonymously(application: Application,
-                                                            admin_token: str) -> None:
+                                                            admin_token: str,
+                                                            tmp_path: Path) -> None:
     """Acceptance (#11): 0 server errors, 0 schema violations, 0 undocumented status codes
     (and nothing else any check reports), as admin and anonymously."""
     with running_server(create_app(application=application)) as base:
         for who, headers in (("admin", [f"Authorization: Bearer {admin_token}"]),
                              ("anonymous", [])):
-            run = _schemathesis(base, headers)
+            run = _schemathesis(base, headers, tmp_path)
             out = run.stdout + run.stderr
             assert "API Operations:" in out, out[-3000:]
             assert run.returncode == 0 and "No issues found" in out, f"{who}:\n{out[-6000:]}"
