@@ -304,3 +304,20 @@ def test_starting_the_service_fails_jobs_of_a_dead_process(application: Applicat
                          headers=_h(create_user(store, "j-admin2", "admin")[1])).json()
     assert job["status"] == "failed" and job["error"] == INTERRUPTED
     assert not upload.exists()
+
+
+def test_a_failed_demand_map_is_reported_and_an_interrupted_one_requeued(
+        application: Application, tokens: dict[str, str]) -> None:
+    store = application.store
+    client = TestClient(create_app(application=application))
+    h = _h(tokens["reviewer"])
+    for job_id, by, error in (("J-dm-failed", ["county", "kind"], "索引文件损坏"),
+                              ("J-dm-cut", ["kind", "county"], INTERRUPTED)):
+        store.add_job(job_id, "demand_map", {"by": by, "threshold": None}, worker="w")
+        store.finish_job(job_id, error=error)
+    failed = client.get("/api/v1/demand-map?by=county,kind", headers=h)
+    assert failed.status_code == 503 and "索引文件损坏" in failed.json()["message"]
+    again = client.get("/api/v1/demand-map?by=kind,county", headers=h)
+    assert again.status_code == 202, again.text
+    assert again.json()["job"]["id"] != "J-dm-cut"
+    client.app.state.service.jobs.wait(again.json()["job"]["id"], timeout=300)  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ from api.service.deps import current_user, get_application, get_state, session_d
 from api.service.routers import jobs as jobs_api
 from api.service.schemas import JobOut, Pending
 from data.store.errors import ActiveJobExists
-from data.store.jobs import Job
+from data.store.jobs import INTERRUPTED, Job
 from embeddings.persist import IndexNotBuilt
 
 router = APIRouter(tags=["需求地图"])
@@ -53,10 +53,11 @@ def _params(by: tuple[str, ...], threshold: float | None) -> dict[str, Any]:
 
 
 def _recent_failure(state: Any, params: dict[str, Any]) -> Job | None:
-    """The last job for these parameters if it failed less than a minute ago."""
+    """The last job for these parameters if it failed less than a minute ago (a job
+    interrupted by a restart does not count: it is simply queued again)."""
     for job in state.application.store.jobs(kind="demand_map", limit=20):
         if job.params == params:
-            if job.status != "failed" or job.finished_at is None:
+            if job.status != "failed" or job.finished_at is None or job.error == INTERRUPTED:
                 return None
             age = (dt.datetime.now(dt.UTC) - job.finished_at).total_seconds()
             return job if age < RETRY_FAILED_AFTER_S else None
