@@ -321,3 +321,21 @@ def test_a_failed_demand_map_is_reported_and_an_interrupted_one_requeued(
     assert again.status_code == 202, again.text
     assert again.json()["job"]["id"] != "J-dm-cut"
     client.app.state.service.jobs.wait(again.json()["job"]["id"], timeout=300)  # type: ignore[attr-defined]
+
+
+def test_a_new_index_version_is_loaded_beside_the_serving_one(application: Application) -> None:
+    from api.service.state import ServiceState
+
+    state = ServiceState(application)
+    before = state.versions()
+    old = state.workflows
+    _ = old.index
+    application.index_update(progress=False)
+    state._checked = 0.0  # look at the disk now
+    assert state.versions() == before  # the old one serves while the new one loads
+    deadline = time.monotonic() + 120
+    while state.versions() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state._checked = 0.0
+    assert state.versions()[0] == application.index_info()["version"] != before[0]
+    assert state.workflows is not old and state.workflows._index is not None  # loaded first

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,8 @@ from typing import Any
 from api.application import Application
 from api.service.auth import Sessions
 from data.store.users import User
+
+logger = logging.getLogger(__name__)
 
 CACHE_SIZE = 4096
 VERSION_CHECK_S = 1.0
@@ -36,6 +39,7 @@ class ServiceState:
         self._workflows: Any = None
         self._versions: tuple[str | None, int] | None = None
         self._checked = 0.0
+        self._loading: tuple[str | None, int] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._encoded: dict[int, bytes] = {}
         self._users: dict[str, tuple[float, User | None]] = {}
@@ -91,7 +95,13 @@ class ServiceState:
 
     # -- versions and workflows -------------------------------------------------------------
     def versions(self) -> tuple[str | None, int]:
-        """(serving index version name, ranker version), re-read at most once a second."""
+        """(serving index version name, ranker version), re-read at most once a second.
+
+        When the version on disk changes (an index update job, a new ranker), the new
+        workflows load in a background thread while the current ones keep serving; they swap
+        in, and the match cache is dropped, once loaded, so no request waits for an index to
+        load.
+        """
         now = time.monotonic()
         if self._versions is None or now - self._checked > VERSION_CHECK_S:
             from embeddings.persist import VersionedFolder
@@ -100,14 +110,39 @@ class ServiceState:
             index = VersionedFolder(Path(self.application.settings.index_dir)).current_name()
             ranker_dir = self.application.ranker_dir
             ranker = current_version(ranker_dir) if ranker_dir.exists() else 0
+            on_disk = (index, ranker)
             with self._lock:
-                if self._versions is not None and self._versions != (index, ranker):
-                    self._workflows = None
-                    self._cache.clear()
-                    self._encoded.clear()
-                self._versions, self._checked = (index, ranker), now
+                self._checked = now
+                if self._versions is None or (self._workflows is None
+                                              and self._versions != on_disk):
+                    self._drop_cached()
+                    self._versions = on_disk
+                elif self._versions != on_disk and self._loading != on_disk:
+                    self._loading = on_disk
+                    threading.Thread(target=self._swap_in, args=(on_disk,), daemon=True,
+                                     name="tm-swap-in").start()
         assert self._versions is not None
         return self._versions
+
+    def _drop_cached(self) -> None:
+        """Forget cached matches and their encodings (the caller holds the lock)."""
+        self._cache.clear()
+        self._encoded.clear()
+
+    def _swap_in(self, target: tuple[str | None, int]) -> None:
+        """Load the workflows of ``target`` (index and matcher), then serve them."""
+        workflows: Any = None
+        try:
+            workflows = self.application.workflows()
+            _ = workflows.index, workflows.matcher
+        except Exception:  # e.g. the version vanished: load on demand instead
+            logger.exception("loading index version %s in the background failed", target)
+            workflows = None
+        with self._lock:
+            self._workflows = workflows
+            self._versions = target
+            self._loading = None
+            self._drop_cached()
 
     @property
     def workflows(self) -> Any:
