@@ -117,8 +117,8 @@ def warm_up(base: str, headers: dict[str, str], paths: dict[str, list[str]]) -> 
 
 
 def run_jobs(base: str, headers: dict[str, str], paths: dict[str, list[str]],
-             concurrency: int, seed: int) -> dict[str, Any]:
-    """Each long job in turn, with the request mix while it runs."""
+             concurrency: int, seed: int, kinds: list[str] | None = None) -> dict[str, Any]:
+    """Each long job in turn (or those of ``kinds``), with the request mix while it runs."""
     starts = {
         "pairing": lambda c: c.post("/api/v1/pairing-runs", json={}),
         "demand_map": lambda c: c.get("/api/v1/demand-map?by=chain,cluster"),
@@ -129,6 +129,8 @@ def run_jobs(base: str, headers: dict[str, str], paths: dict[str, list[str]],
     every: list[float] = []
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         for kind, start in starts.items():
+            if kinds and kind not in kinds:
+                continue
             t0 = time.perf_counter()
             response = start(client)
             answer_s = time.perf_counter() - t0
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--root", type=Path, default=None, help="prepared folder to reuse / keep")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", default="", help="comma-separated kinds to run (default: all)")
     args = p.parse_args(argv)
     from api.service.serving import free_port
     from data.store import Store
@@ -176,7 +179,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
             paths = _paths(ids, talents, challenges)
             warm = warm_up(base, headers, paths)
-            jobs = run_jobs(base, headers, paths, args.concurrency, args.seed)
+            kinds = [k for k in args.jobs.split(",") if k]
+            jobs = run_jobs(base, headers, paths, args.concurrency, args.seed, kinds)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
