@@ -339,3 +339,12 @@ def test_a_new_index_version_is_loaded_beside_the_serving_one(application: Appli
         state._checked = 0.0
     assert state.versions()[0] == application.index_info()["version"] != before[0]
     assert state.workflows is not old and state.workflows._index is not None  # loaded first
+
+
+def test_a_closed_runner_takes_no_job_and_keeps_the_kind_free(sqlite_store: Store) -> None:
+    runner = _runner(sqlite_store, {"pairing": lambda ctx, params: {}})
+    runner.close()
+    with pytest.raises(RuntimeError):
+        runner.submit("pairing", {}, started_by="a")
+    assert sqlite_store.active_job("pairing") is None
+    assert [j.status for j in sqlite_store.jobs(kind="pairing")] == ["failed"]

@@ -168,8 +168,12 @@ class ThreadJobRunner:
             raise KeyError(f"unknown job kind {kind!r}")
         job: Job = self.store.add_job(new_job_id(), kind, dict(params), started_by=started_by,
                                       worker=WORKER)
-        with self._lock:
-            self._futures[job.id] = self._pool.submit(self._run, job.id, kind, dict(params))
+        try:
+            with self._lock:
+                self._futures[job.id] = self._pool.submit(self._run, job.id, kind, dict(params))
+        except RuntimeError:  # the pool is shut down: free the kind again
+            self.store.finish_job(job.id, error="服务正在停止，任务未运行：请稍后重新提交")
+            raise
         return job
 
     def get(self, job_id: str) -> Job | None:
