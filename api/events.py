@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from data.records import Event
 
@@ -32,3 +33,17 @@ def load_event(spec: str) -> Event:
         return Event.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, ValueError) as exc:
         raise ValueError(f"活动文件「{spec}」无效：{exc}") from exc
+
+
+def find_event(store: Any, event_id: str) -> Event:
+    """The stored event ``event_id``, or the sample event for ``EV-sample``.
+
+    Raises:
+        LookupError: no such event (the message names it).
+    """
+    data = store.get_event(event_id)
+    if data is not None:
+        return Event.model_validate(data)
+    if event_id == SAMPLE_EVENT.id:
+        return SAMPLE_EVENT
+    raise LookupError(f"找不到对接活动「{event_id}」：可用 GET /api/v1/events 查看")

@@ -267,6 +267,7 @@ class Workflows:
                         out: Path | None = None,
                         include_contacts: bool = False,
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+                        exports: Sequence[tuple[str, Path, bool]] = (),
                         ) -> dict[str, Any]:
         """Shortlist and schedule for a matchmaking event, optionally exported.
 
@@ -281,6 +282,7 @@ class Workflows:
             out: the export file.
             include_contacts: unmask contacts (the caller checks permission).
             progress: wraps the per-need loop.
+            exports: more files from the same shortlist: (format, path, include_contacts).
 
         Returns:
             The shortlist summary (entries, per-enterprise lists, messages, schedule size).
@@ -302,11 +304,15 @@ class Workflows:
         shortlist, schedule = build_event_shortlist(
             event, triples, list(talents.values()), needs, list(enterprises.values()), m=m,
             meeting_cap=meeting_cap, strong=strong)
-        if fmt and out:
-            contacts = ({tid: self.app.store.get_contact("talents", tid) for tid in
-                         [e.talent_id for e in shortlist.entries]} if include_contacts else None)
-            export_shortlist(shortlist, schedule, talents, enterprises, out, fmt,
-                             include_contacts=include_contacts, contacts=contacts,
+        files = [*exports, *([(fmt, out, include_contacts)] if fmt and out else [])]
+        contacts = None
+        for file_fmt, path, with_contacts in files:
+            if with_contacts and contacts is None:
+                contacts = {e.talent_id: self.app.store.get_contact("talents", e.talent_id)
+                            for e in shortlist.entries}
+            export_shortlist(shortlist, schedule, talents, enterprises, path, file_fmt,
+                             include_contacts=with_contacts,
+                             contacts=contacts if with_contacts else None,
                              needs={n.id: n for n in needs})
         return {"event": event.id, "name": event.name, "strong": round(float(strong), 4),
                 "talents": len(shortlist.entries),

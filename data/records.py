@@ -99,6 +99,8 @@ def _clean_list(value: Any) -> Any:
     if isinstance(value, str):
         parts = re.split(r"[、，,;；|\n]+", value)
         return [p.strip() for p in parts if p.strip()]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError("应为列表，或以顿号、逗号分隔的文本")
     return [str(v).strip() for v in value if str(v).strip()]
 
 

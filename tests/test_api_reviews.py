@@ -211,7 +211,11 @@ def test_event_page_builds_shortlist_and_downloads(application: Application) -> 
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert page.status_code == 200 and csrf
     r = client.post("/event/shortlist", data={"event_id": "EV-sample", "m": "2",
-                                              "csrf": csrf.group(1)})
+                                              "csrf": csrf.group(1)}, follow_redirects=False)
+    assert r.status_code == 303 and "job=" in r.headers["location"]
+    job_id = r.headers["location"].split("job=")[1]
+    client.app.state.service.jobs.wait(job_id, timeout=300)  # type: ignore[attr-defined]
+    r = client.get(r.headers["location"])
     assert r.status_code == 200 and "入选人才" in r.text
     links = re.findall(r'href="(/api/v1/events/[^"]+/export\?format=(\w+))"', r.text)
     assert {fmt for _, fmt in links} == {"xlsx", "csv", "html"}

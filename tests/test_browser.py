@@ -128,6 +128,8 @@ def test_demand_map_page_renders_with_its_picture(server: tuple[str, dict[str, A
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     _login(page, base, accounts["admin"])
     page.goto(f"{base}/demand-map", timeout=180_000)
+    # a fresh server computes the map in a background job; the page refreshes itself
+    page.wait_for_selector("img#heatmap", timeout=180_000)
     page.wait_for_load_state()
     img = page.locator("img#heatmap")
     assert img.count() == 1

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
 from api.application import Application
-from api.service import errors
+from api.service import contract, errors
 from api.service.limits import BodyLimit
-from api.service.routers import events, matching, records, reviews, system
+from api.service.routers import events, jobs, matching, records, reviews, system
+from api.service.schemas import ErrorOut
 from api.service.secret import session_key
 from api.service.state import ServiceState
 from api.settings import Settings, get_settings
@@ -22,13 +25,15 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     """Every API route under :data:`API_PREFIX`."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses={
+        422: {"model": ErrorOut, "description": "参数或数据无效（逐字段说明）"}})
     router.include_router(system.router)
     router.include_router(matching.router)
     for r in records.routers():
         router.include_router(r)
     router.include_router(reviews.router)
     router.include_router(events.router)
+    router.include_router(jobs.router)
     return router
 
 
@@ -73,11 +78,22 @@ def create_app(settings: Settings | None = None,
     settings = settings or (application.settings if application else get_settings())
     session_key(settings)  # refuse a bad key before opening anything
     application = application or Application(settings)
+    state = ServiceState(application)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _ = state.jobs  # start the runner now: jobs a previous process left are marked failed
+        try:
+            yield
+        finally:
+            state.close()
+
     app = FastAPI(title="talentmatch 人才与需求匹配服务", version="1",
                   description="归根工程人才—企业需求匹配：API 需 Bearer 令牌或登录会话。",
-                  docs_url="/docs", openapi_url="/openapi.json")
-    app.state.service = ServiceState(application)
+                  docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.service = state
     errors.install(app)
+    contract.install(app)
     app.add_middleware(BodyLimit)
 
     @app.get("/healthz", tags=["系统"], summary="健康检查（无需登录）")

@@ -45,6 +45,9 @@ TABLE: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"admin", "reviewer"}),  # reviewer: own work group
     "events.shortlist": frozenset({"admin", "organizer"}),
     "events.export": frozenset({"admin", "organizer"}),  # contacts: admin, organizer
+    "jobs.read": ALL,  # own jobs (admin: all; demand-map jobs: everyone)
+    "index.update": ADMIN,
+    "demand_map.compute": ADMIN,
 }
 """action → roles allowed. Anonymous callers get 401 everywhere except ``/healthz``."""
 

@@ -1,5 +1,5 @@
 """What the running service holds: the application, the workflows over the serving index,
-the match cache and short-lived account lookups.
+the match cache, short-lived account lookups and the background job runner.
 
 Match results are cached by (index version, ranker version, need id, need content hash, k);
 the cache is dropped when the serving index or ranker version changes (checked at most once
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from api.service.auth import PasswordChecker, Sessions
 from api.service.secret import session_key
 from api.service.throttle import LRU, LoginThrottle
 from data.store.users import User
+
+logger = logging.getLogger(__name__)
 
 CACHE_SIZE = 4096
 VERSION_CHECK_S = 1.0
@@ -48,15 +51,69 @@ class ServiceState:
         self._workflows: Any = None
         self._versions: tuple[str | None, int] | None = None
         self._checked = 0.0
+        self._loading: tuple[str | None, int] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._encoded: dict[int, bytes] = {}
         self._users: LRU[str, tuple[float, User | None]] = LRU(USER_CACHE_SIZE)
         self.hits = 0
         self.misses = 0
+        self._jobs: Any = None
+
+    # -- background jobs --------------------------------------------------------------------
+    @property
+    def jobs(self) -> Any:
+        """The job runner (:class:`api.jobs.JobRunner`), started on first use.
+
+        Starting it marks the jobs a previous process left queued or running as failed.
+        """
+        interrupted: list[str] = []
+        with self._lock:
+            if self._jobs is None:
+                from api.jobs import TASKS, ThreadJobRunner
+
+                self._jobs = ThreadJobRunner(self.application.store, TASKS, self._job_context,
+                                             on_done=self._job_done)
+                interrupted = list(self._jobs.interrupted)
+            runner = self._jobs
+        for job_id in interrupted:  # outside the lock: clear_cache takes it
+            self._job_done(self.application.store.get_job(job_id))
+        return runner
+
+    def _job_context(self, job_id: str) -> Any:
+        from api.jobs import JobContext
+
+        store = self.application.store
+        return JobContext(application=self.application, workflows=lambda: self.workflows,
+                          report=lambda f, m: store.job_progress(job_id, f, m), job_id=job_id)
+
+    def _job_done(self, job: Any) -> None:
+        """After a job (or its interruption): imports and index changes invalidate cached
+        matches; an import's uploaded file is removed whatever the outcome."""
+        if job is None:
+            return
+        if job.kind in ("import", "index_update"):
+            self.clear_cache()
+        if job.kind == "import" and job.params.get("upload"):
+            from api.jobs.tasks import upload_path
+
+            upload_path(self.application, str(job.params["upload"])).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop the job runner (at shutdown)."""
+        with self._lock:
+            runner, self._jobs = self._jobs, None
+        if runner is not None:
+            runner.close()
 
     # -- versions and workflows -------------------------------------------------------------
     def versions(self) -> tuple[str | None, int]:
-        """(serving index version name, ranker version), re-read at most once a second."""
+        """(serving index version name, ranker version), re-read at most once a second.
+
+        When the version on disk changes (an index update job, a new ranker), the new
+        workflows load in a background thread while the current ones keep serving; they swap
+        in, and the match cache is dropped, once loaded, so no request waits for an index to
+        load.
+        """
         now = time.monotonic()
         if self._versions is None or now - self._checked > VERSION_CHECK_S:
             from embeddings.persist import VersionedFolder
@@ -65,14 +122,39 @@ class ServiceState:
             index = VersionedFolder(Path(self.application.settings.index_dir)).current_name()
             ranker_dir = self.application.ranker_dir
             ranker = current_version(ranker_dir) if ranker_dir.exists() else 0
+            on_disk = (index, ranker)
             with self._lock:
-                if self._versions is not None and self._versions != (index, ranker):
-                    self._workflows = None
-                    self._cache.clear()
-                    self._encoded.clear()
-                self._versions, self._checked = (index, ranker), now
+                self._checked = now
+                if self._versions is None or (self._workflows is None
+                                              and self._versions != on_disk):
+                    self._drop_cached()
+                    self._versions = on_disk
+                elif self._versions != on_disk and self._loading != on_disk:
+                    self._loading = on_disk
+                    threading.Thread(target=self._swap_in, args=(on_disk,), daemon=True,
+                                     name="tm-swap-in").start()
         assert self._versions is not None
         return self._versions
+
+    def _drop_cached(self) -> None:
+        """Forget cached matches and their encodings (the caller holds the lock)."""
+        self._cache.clear()
+        self._encoded.clear()
+
+    def _swap_in(self, target: tuple[str | None, int]) -> None:
+        """Load the workflows of ``target`` (index and matcher), then serve them."""
+        workflows: Any = None
+        try:
+            workflows = self.application.workflows()
+            _ = workflows.index, workflows.matcher
+        except Exception:  # e.g. the version vanished: load on demand instead
+            logger.exception("loading index version %s in the background failed", target)
+            workflows = None
+        with self._lock:
+            self._workflows = workflows
+            self._versions = target
+            self._loading = None
+            self._drop_cached()
 
     @property
     def workflows(self) -> Any:

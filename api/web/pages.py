@@ -21,6 +21,7 @@ from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, HashingBusy, sam
 from api.service.authz import ROLE_LABELS, allowed
 from api.service.deps import get_state, optional_user, session_data
 from api.service.routers import events as event_routes
+from api.service.routers import jobs as jobs_api
 from api.service.routers.matching import need_matches
 from api.service.routers.reviews import GROUP_LABELS, STATUS_LABELS, audit, decide, queue
 from data.records import Need, NeedKind
@@ -288,26 +289,36 @@ def enterprise_need(request: Request, need_id: str, user: User = Depends(page_us
 
 # -- events ---------------------------------------------------------------------------------
 @router.get("/event", response_class=HTMLResponse)
-def event_page(request: Request, event_id: str = "EV-sample", user: User = Depends(page_user),
-               state: Any = Depends(get_state)) -> Response:
-    """The events, and the form to build a shortlist."""
+def event_page(request: Request, event_id: str = "EV-sample", job: str | None = None,
+               user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+    """The events, the form to build a shortlist, and the newest shortlist (or the job
+    building it: the page refreshes itself until it is done)."""
     _need_role(user, "events.shortlist")
     items = state.application.store.list_events()
     events = [event_routes.SAMPLE_EVENT.model_dump(mode="json"), *items]
-    return render(request, "event.html", user, events=events, event_id=event_id, result=None)
+    shown = state.jobs.get(job) if job else None
+    if shown is not None and not jobs_api.may_see(user, shown):
+        shown = None
+    if shown is None:
+        shown = event_routes.latest_shortlist(state, event_id)
+    result = shown.result if shown is not None and shown.status == "succeeded" else None
+    return render(request, "event.html", user, events=events, event_id=event_id,
+                  result=result, job=jobs_api.job_out(shown) if shown is not None else None)
 
 
 @router.post("/event/shortlist", response_class=HTMLResponse)
 def event_shortlist(request: Request, event_id: str = Form("EV-sample"), m: int = Form(3),
                     csrf: str = Form(""), user: User = Depends(page_user),
                     state: Any = Depends(get_state)) -> Response:
-    """Build the shortlist and offer its downloads."""
+    """Queue the shortlist job and show its progress (a running one is shown instead)."""
     from api.service.schemas import ShortlistIn
+    from data.store.errors import ActiveJobExists
 
     _check_csrf(request, csrf)
     _need_role(user, "events.shortlist")
-    result = event_routes.shortlist(state, event_id, ShortlistIn(m=m))
-    events = [event_routes.SAMPLE_EVENT.model_dump(mode="json"),
-              *state.application.store.list_events()]
-    return render(request, "event.html", user, events=events, event_id=event_id,
-                  result=result)
+    try:
+        job_id = event_routes.start_shortlist(state, user, event_id, ShortlistIn(m=m)).id
+    except ActiveJobExists as exc:
+        job_id = exc.job_id
+    query = urlencode({"event_id": event_id, "job": job_id})
+    return RedirectResponse(f"/event?{query}", 303)

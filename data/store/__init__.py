@@ -6,6 +6,7 @@
 """
 
 from data.store.errors import (
+    ActiveJobExists,
     ConstraintError,
     DuplicateIdError,
     NotFoundError,
@@ -18,6 +19,7 @@ from data.store.store import Store
 
 __all__ = [
     "ENTITIES",
+    "ActiveJobExists",
     "ConstraintError",
     "DuplicateIdError",
     "NotFoundError",

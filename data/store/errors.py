@@ -49,3 +49,20 @@ class VersionConflict(StoreError):
         self.id = id
         self.expected = expected
         self.actual = actual
+
+
+class ActiveJobExists(StoreError):
+    """A job of this kind is already queued or running (one job of a kind at a time).
+
+    Attributes:
+        kind: the job kind.
+        job_id: the id of the active job.
+    """
+
+    def __init__(self, kind: str, job_id: str) -> None:
+        super().__init__(
+            f"已有同类后台任务（{kind}）在排队或运行：任务编号 {job_id}；"
+            f"请用 GET /api/v1/jobs/{job_id} 查看进度，完成后再提交"
+        )
+        self.kind = kind
+        self.job_id = job_id

@@ -12,6 +12,9 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
 * ``users`` and ``api_tokens`` (hashes only) — the service's accounts. ``session_epoch``
   revokes sessions (bumped on logout, disable, password change); tokens expire and can be
   revoked.
+* ``jobs`` — background jobs of the service (kind, status, progress, result reference).
+  ``active_kind`` equals ``kind`` while the job is queued or running and is NULL after; its
+  unique constraint lets one job of a kind be active at a time, even across processes.
 """
 
 from __future__ import annotations
@@ -177,4 +180,24 @@ imports = sa.Table(
     sa.Column("finished_at", timestamp(), nullable=True),
     sa.Index(None, "entity", "file_hash"),
     sa.Index(None, "status"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", id_type(), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("active_kind", sa.String(32), nullable=True, unique=True),
+    sa.Column("progress", sa.Float(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("params", sa.JSON(), nullable=False),
+    sa.Column("result", sa.JSON(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("started_by", sa.String(64), nullable=True),
+    sa.Column("worker", sa.String(128), nullable=True),
+    sa.Column("created_at", timestamp(), nullable=False),
+    sa.Column("started_at", timestamp(), nullable=True),
+    sa.Column("finished_at", timestamp(), nullable=True),
+    sa.Index(None, "kind", "created_at"),
 )

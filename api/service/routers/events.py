@@ -1,24 +1,26 @@
-"""Matchmaking events: minimal CRUD, the shortlist, and its exports (xlsx, csv, html).
+"""Matchmaking events: minimal CRUD, the shortlist (a background job), and its exports.
 
-The built-in sample event (``EV-sample``) is always available. Exports carry contact fields
-only for the roles :data:`api.service.authz.CONTACT_EXPORT_ROLES` allows.
+The built-in sample event (``EV-sample``) is always available. ``POST …/shortlist`` answers
+202 with a job; the job writes the exports (xlsx, csv, html; with and without contacts) and
+``GET …/export`` serves the newest. Exports carry contact fields only for the roles
+:data:`api.service.authz.CONTACT_EXPORT_ROLES` allows.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
-from api.events import SAMPLE_EVENT
+from api.events import SAMPLE_EVENT, find_event
+from api.jobs.tasks import shortlist_file
 from api.service.authz import may_export_contacts, require
 from api.service.deps import get_state
-from api.service.schemas import ShortlistIn
+from api.service.routers import jobs
+from api.service.schemas import ErrorOut, JobOut, ShortlistIn
 from data.records import Event
+from data.store.jobs import Job
 from data.store.users import User
 
 router = APIRouter(prefix="/events", tags=["对接活动"])
@@ -29,35 +31,48 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 def get_event(state: Any, event_id: str) -> Event:
     """The stored event, or the sample event for ``EV-sample``; 404 otherwise."""
-    data = state.application.store.get_event(event_id)
-    if data is not None:
-        return Event.model_validate(data)
-    if event_id == SAMPLE_EVENT.id:
-        return SAMPLE_EVENT
-    raise HTTPException(404, f"找不到对接活动「{event_id}」：可用 GET /api/v1/events 查看")
+    try:
+        return find_event(state.application.store, event_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
-def shortlist(state: Any, event_id: str, body: ShortlistIn | None = None) -> dict[str, Any]:
-    """The event's shortlist summary (no contacts)."""
+def start_shortlist(state: Any, user: User, event_id: str,
+                    body: ShortlistIn | None = None) -> Job:
+    """Queue the event's shortlist job (the event must exist); returns the job."""
     body = body or ShortlistIn()
-    return state.workflows.event_shortlist(
-        get_event(state, event_id), k=body.k, m=body.m, meeting_cap=body.meeting_cap)
+    event = get_event(state, event_id)
+    return jobs.submit(state, user, "event_shortlist", {"event_id": event.id, **body.model_dump()})
+
+
+def latest_shortlist(state: Any, event_id: str) -> Job | None:
+    """The newest succeeded shortlist job of the event whose files are still there."""
+    app = state.application
+    for job in app.store.jobs(kind="event_shortlist", status="succeeded", limit=200):
+        if job.params.get("event_id") == event_id and \
+                shortlist_file(app, job.id, "csv", False).exists():
+            return job
+    return None
 
 
 def export(state: Any, user: User, event_id: str, fmt: str,
            contacts: bool = True) -> FileResponse:
-    """The event's shortlist as a file download (contacts only for allowed roles)."""
+    """The event's newest shortlist as a file download (contacts only for allowed roles).
+
+    Raises:
+        HTTPException: 409 when no shortlist has been built for the event yet.
+    """
     if fmt not in MEDIA:
         raise HTTPException(422, f"format 须为 {'、'.join(MEDIA)}")
     event = get_event(state, event_id)
-    folder = Path(tempfile.mkdtemp(prefix="tm-export-"))
-    out = folder / f"{event.id}-shortlist.{fmt}"
+    job = latest_shortlist(state, event.id)
+    if job is None:
+        raise HTTPException(409, f"对接活动「{event.id}」还没有生成名单：请先 POST "
+                            f"/api/v1/events/{event.id}/shortlist，任务完成后再下载")
     include = contacts and may_export_contacts(user.role, "events.export")
-    state.workflows.event_shortlist(event, fmt=fmt, out=out, include_contacts=include)
-    import shutil
-
-    return FileResponse(out, media_type=MEDIA[fmt], filename=out.name,
-                        background=BackgroundTask(shutil.rmtree, folder, True))
+    path = shortlist_file(state.application, job.id, fmt, include)
+    return FileResponse(path, media_type=MEDIA[fmt], filename=f"{event.id}-shortlist.{fmt}",
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("", summary="对接活动列表")
@@ -78,10 +93,9 @@ def read_event(event_id: str, user: User = Depends(require("events.read")),
 
 
 @router.post("", status_code=201, summary="新建或替换对接活动")
-def put_event(body: dict[str, Any] = Body(...), user: User = Depends(require("events.write")),
+def put_event(event: Event = Body(...), user: User = Depends(require("events.write")),
               state: Any = Depends(get_state)) -> dict[str, Any]:
     """Store an event (same id: replaced)."""
-    event = Event.model_validate(body)
     state.application.store.put_event(event.model_dump(mode="json"))
     return event.model_dump(mode="json")
 
@@ -95,18 +109,24 @@ def delete_event(event_id: str, user: User = Depends(require("events.write")),
     return Response(status_code=204)
 
 
-@router.post("/{event_id}/shortlist", summary="生成活动名单与日程")
-def post_shortlist(event_id: str, body: ShortlistIn | None = None,
+@router.post("/{event_id}/shortlist", status_code=202, response_model=JobOut,
+             summary="生成活动名单与日程（后台任务，返回 202 与任务编号）")
+def post_shortlist(event_id: str, response: Response, body: ShortlistIn | None = None,
                    user: User = Depends(require("events.shortlist")),
                    state: Any = Depends(get_state)) -> dict[str, Any]:
-    """The shortlist and schedule summary."""
-    return shortlist(state, event_id, body)
+    """Queue the shortlist and schedule; the job's result is the summary, and the exports
+    (``GET /events/{id}/export``) serve the newest one."""
+    return jobs.accepted(response, start_shortlist(state, user, event_id, body))
 
 
-@router.get("/{event_id}/export", summary="下载活动名单（xlsx / csv / html）")
-def get_export(event_id: str, format: str = Query("xlsx", description="xlsx / csv / html"),
+@router.get("/{event_id}/export", summary="下载活动名单（xlsx / csv / html；先生成名单）",
+            response_class=FileResponse, responses={200: {
+                "description": "名单文件", "content": {m.split(";")[0]: {} for m in MEDIA.values()}},
+                409: {"model": ErrorOut, "description": "还没有生成名单：先 POST …/shortlist"}})
+def get_export(event_id: str,
+               format: Literal["xlsx", "csv", "html"] = Query("xlsx", description="xlsx / csv / html"),
                contacts: bool = Query(True, description="含联系方式（仅限有权限的角色）"),
                user: User = Depends(require("events.export")),
                state: Any = Depends(get_state)) -> FileResponse:
-    """The shortlist file."""
+    """The newest shortlist's file (409 before the first shortlist job has succeeded)."""
     return export(state, user, event_id, format, contacts)

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from api.service import masking
 from api.service.authz import require
 from api.service.deps import get_state
-from api.service.schemas import PairingRunIn
+from api.service.routers import jobs
+from api.service.schemas import JobOut, PairingRunIn
 from data.store.users import User
 
 router = APIRouter(tags=["匹配"])
@@ -66,13 +67,22 @@ def leads(challenge_id: str, n: int = Query(10, ge=1, le=50),
     return state.workflows.leads(challenge_id, n_leads=n)
 
 
-@router.post("/pairing-runs", status_code=201, summary="发起资智结对运行")
-def pairing_run(body: PairingRunIn, user: User = Depends(require("runs.create")),
+@router.post("/pairing-runs", status_code=202, response_model=JobOut,
+             summary="发起资智结对运行（后台任务，返回 202 与任务编号）")
+def pairing_run(body: PairingRunIn, response: Response,
+                user: User = Depends(require("runs.create")),
                 state: Any = Depends(get_state)) -> dict[str, Any]:
-    """Run the pairing over every open need; its suggestions go to the review queue."""
-    return state.workflows.pair_run(
-        solver=body.solver, max_load=body.max_load, demand=body.demand,
-        min_score=body.min_score, k=body.k, started_by=user.username)
+    """Queue a pairing run over every open need; its suggestions go to the review queue.
+
+    Answers 202 at once with the job (``Location: /api/v1/jobs/{id}``); when the job has
+    succeeded its ``links.result`` is the stored run. A second run while one is queued or
+    running answers 409 with that job's id.
+    """
+    from matching.solvers import make_solver
+
+    make_solver(body.solver)  # an unknown solver fails here, not in the job
+    params = {**body.model_dump(), "started_by": user.username}
+    return jobs.accepted(response, jobs.submit(state, user, "pairing", params))
 
 
 @router.get("/pairing-runs/{run_id}", summary="查看结对运行")

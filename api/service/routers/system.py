@@ -1,27 +1,35 @@
-"""Health, the caller's account, bulk import upload and record exports."""
+"""The caller's account, bulk import upload (large files: a job), index update (a job) and
+record exports."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from api.jobs.tasks import private_dir, upload_path
 from api.service.authz import may_export_contacts, require
 from api.service.deps import get_state
+from api.service.routers import jobs
+from api.service.schemas import JobOut
 from data.store.users import User
 
 router = APIRouter(tags=["系统"])
 
 ENTITIES = ("talents", "enterprises", "needs", "challenges", "projects")
+Entity = Literal["talents", "enterprises", "needs", "challenges", "projects"]
 IMPORT_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 EXPORT_MEDIA = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "jsonl": "application/x-ndjson"}
+INLINE_IMPORT_BYTES = 256 * 1024
+"""Uploads up to this size are imported during the request; larger ones become a job."""
 
 
 def _entity(entity: str) -> str:
@@ -44,16 +52,38 @@ def me(user: User = Depends(require("me"))) -> dict[str, Any]:
     return user.public()
 
 
-@router.post("/import/{entity}", summary="批量导入（CSV / XLSX / JSONL），返回逐行错误报告")
-def import_upload(entity: str, file: UploadFile = File(..., description="导入文件"),
+@router.post("/import/{entity}",
+             summary="批量导入（CSV / XLSX / JSONL）：小文件直接返回逐行报告，大文件返回 202 与任务编号",
+             responses={202: {"model": JobOut, "description": "大文件：已排入后台任务"}})
+def import_upload(entity: Entity, response: Response,
+                  file: UploadFile = File(..., description="导入文件"),
                   user: User = Depends(require("import")),
                   state: Any = Depends(get_state)) -> dict[str, Any]:
-    """Import an uploaded file; good rows land, bad rows are reported (row, field, reason)."""
+    """Import an uploaded file; good rows land, bad rows are reported (row, field, reason).
+
+    Files up to :data:`INLINE_IMPORT_BYTES` are imported during the request (200 with the
+    report); larger ones become an ``import`` job (202; the report is the job's result).
+    """
     _entity(entity)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise HTTPException(400, f"文件「{file.filename}」格式不支持：请上传 "
                             f"{'、'.join(IMPORT_SUFFIXES)} 文件")
+    size = file.size if file.size is not None else _size(file)
+    if size > INLINE_IMPORT_BYTES:
+        name = f"{uuid.uuid4().hex}{suffix}"
+        target = upload_path(state.application, name)
+        private_dir(target.parent)
+        with target.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        try:
+            job = jobs.submit(state, user, "import",
+                              {"entity": entity, "upload": name, "filename": file.filename,
+                               "started_by": user.username})
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return jobs.accepted(response, job)
     folder = Path(tempfile.mkdtemp(prefix="tm-import-"))
     try:
         path = folder / _upload_name(file.filename, suffix)
@@ -82,8 +112,28 @@ def import_records(limit: int = Query(100, ge=1, le=1000, description="最多返
     return {"items": store.imports(limit=limit), "incomplete": store.incomplete_imports()}
 
 
-@router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）")
-def export(entity: str, format: str = Query("csv", description="csv / xlsx / jsonl"),
+def _size(file: UploadFile) -> int:
+    """The upload's size in bytes (the spooled file is rewound)."""
+    file.file.seek(0, 2)
+    size = file.file.tell()
+    file.file.seek(0)
+    return size
+
+
+@router.post("/index/update", status_code=202, response_model=JobOut,
+             summary="更新检索索引（后台任务；尚无索引时完整建立）")
+def index_update(response: Response, user: User = Depends(require("index.update")),
+                 state: Any = Depends(get_state)) -> dict[str, Any]:
+    """Queue an index update from the store; the serving version switches when it is done."""
+    return jobs.accepted(response, jobs.submit(state, user, "index_update", {}))
+
+
+@router.get("/export/{entity}", summary="导出记录（CSV / XLSX / JSONL）",
+            response_class=FileResponse, responses={200: {
+                "description": "导出文件",
+                "content": {m.split(";")[0]: {} for m in EXPORT_MEDIA.values()}}})
+def export(entity: Entity, format: Literal["csv", "xlsx", "jsonl"] = Query(
+               "csv", description="csv / xlsx / jsonl"),
            contacts: bool = Query(False, description="含联系方式（仅管理员）"),
            user: User = Depends(require("export")),
            state: Any = Depends(get_state)) -> FileResponse:

@@ -1,0 +1,101 @@
+"""The demand map as the service keeps it: computed by a background job, read by requests.
+
+A request never computes the map. :func:`saved_map` reads the full map that the last
+recompute job (or ``talentmatch demand-map``) wrote beside the serving index version;
+:func:`compute_and_save` is the job's work: compute, compare with the previous snapshot,
+save the JSON and draw the pictures next to it. :func:`picture` reads a saved picture
+(drawing it once from the saved map when only the JSON is there, e.g. after the CLI).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+PICTURES = {"heatmap.png": "image/png", "heatmap.svg": "image/svg+xml",
+            "bars.png": "image/png", "bars.svg": "image/svg+xml"}
+"""The pictures of a map: file name → media type."""
+
+_draw_lock = threading.Lock()
+
+
+def index_version(app: Any) -> str | None:
+    """The serving index version name (None when no index is built)."""
+    from embeddings.persist import VersionedFolder
+
+    return VersionedFolder(Path(app.settings.index_dir)).current_name()
+
+
+def saved_map(app: Any, by: Sequence[str], threshold: float | None) -> dict[str, Any] | None:
+    """The saved full map (``DemandMap.to_dict()``) of the serving index version, or None."""
+    from api.demand_export import load_cached
+
+    return load_cached(app, by, threshold)
+
+
+def pictures_dir(app: Any, by: Sequence[str], threshold: float | None) -> Path | None:
+    """The folder of the map's pictures (None without an index)."""
+    from api.demand_export import cache_path
+
+    path = cache_path(app, by, threshold)
+    return None if path is None else path.with_suffix(".pictures")
+
+
+def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Path | None:
+    """Draw the heatmap and bars of ``data`` next to its saved JSON; returns the folder."""
+    from api.demand_pictures import bars, heatmap
+
+    folder = pictures_dir(app, data["by"], threshold)
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, cols = [*data["by"], "total"][:2]
+    heatmap(data["cells"], folder, rows=rows, cols=cols)
+    bars(data["clusters"].get("cells", []), folder)
+    return folder
+
+
+def picture(app: Any, by: Sequence[str], threshold: float | None, name: str) -> bytes | None:
+    """The bytes of a saved picture (drawn once from the saved map if missing), or None
+    when the map itself is not computed yet."""
+    folder = pictures_dir(app, by, threshold)
+    if folder is None or name not in PICTURES:
+        return None
+    if not (folder / name).exists():
+        data = saved_map(app, by, threshold)
+        if data is None:
+            return None
+        with _draw_lock:
+            if not (folder / name).exists():
+                draw_pictures(app, data, threshold)
+    return (folder / name).read_bytes()
+
+
+def compute_and_save(app: Any, by: Sequence[str], threshold: float | None,
+                     progress: Callable[[Iterable[Any]], Iterable[Any]] = iter
+                     ) -> dict[str, Any]:
+    """Compute the map, compare it with the previous snapshot, save it and its pictures.
+
+    Args:
+        app: the application.
+        by: cell dimensions.
+        threshold: strong-supply score (None: the default).
+        progress: wraps the per-need loop.
+
+    Returns:
+        A summary: by, threshold, needs, cells, scarce, index version.
+    """
+    from api.demand_export import compute, previous_snapshot, save_cached
+    from matching.demand_map import apply_previous
+
+    version = index_version(app)
+    dm = compute(app, by=tuple(by), threshold=threshold, progress=progress)
+    prev_id, prev = previous_snapshot(app, dm.by)
+    data = apply_previous(dm, prev, prev_id).to_dict()
+    save_cached(app, data, threshold)
+    draw_pictures(app, data, threshold)
+    return {"by": list(data["by"]), "threshold": threshold, "index_version": version,
+            "needs": data["totals"].get("needs"), "cells": len(data["cells"]),
+            "scarce": len(data["scarce"])}
