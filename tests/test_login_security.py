@@ -347,11 +347,16 @@ def test_lru_keeps_the_most_recent() -> None:
     assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
 
 
-def test_demand_map_threshold_is_clamped_and_its_cache_bounded() -> None:
+def test_demand_map_threshold_is_clamped_and_nothing_is_cached_in_memory() -> None:
+    """Thresholds are clamped to a 0.01 grid in [-10, 10] (so the saved maps per index
+    version are bounded) and the page keeps no module-level cache of maps (it reads the
+    maps the demand-map job saved)."""
     from api.web import demand_map
 
     assert demand_map.clamp_threshold(None) is None
     assert demand_map.clamp_threshold(float("nan")) is None
     assert demand_map.clamp_threshold(0.123456) == 0.12
     assert demand_map.clamp_threshold(1e12) == 10.0 and demand_map.clamp_threshold(-1e12) == -10.0
-    assert isinstance(demand_map._cache, LRU) and demand_map._cache.size == demand_map.CACHE_SIZE
+    assert not [name for name, value in vars(demand_map).items()
+                if isinstance(value, dict | LRU) and name.startswith("_")
+                and not name.startswith("__")]
