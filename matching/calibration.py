@@ -49,7 +49,7 @@ from data.records import Need, Talent
 from matching.features import HitLike
 from matching.ranker import RankerModel
 from matching.scorer import SCORER_FEATURES, to_matrix
-from matching.selfsup import PseudoNeed
+from matching.selfsup import PseudoNeed, pseudo_needs
 
 if TYPE_CHECKING:
     from matching.matcher import Matcher
@@ -314,8 +314,6 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
     Returns:
         The unsaved calibrated model.
     """
-    from matching.selfsup import pseudo_needs
-
     pseudo, library = pseudo_needs(talents, limit=limit, seed=seed)
     search = build_search(library)
     cand = candidates(library)

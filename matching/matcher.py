@@ -46,7 +46,6 @@ from matching.features import (
 from matching.ranker import RankerModel
 from matching.rules import Reason, RuleResult, check_pair, penalise
 from matching.scorer import (
-    SCORER_FEATURES,
     FusedScorer,
     Scorer,
     feature_row,
@@ -275,9 +274,9 @@ class Matcher:
         names = self.fused.feature_names
         if not candidates:
             return np.zeros(0), np.zeros(0), np.zeros((0, len(names)))
-        fused, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
+        values = to_matrix([c.values for c in candidates], names)  # names == SCORER_FEATURES
+        fused, contribs = self.fused.score(values)
         if self.ranker is not None and self.calibrated:
-            values = to_matrix([c.values for c in candidates], SCORER_FEATURES)
             return self._probabilities(values, fused), fused, contribs
         final, contribs = self.score_candidates(candidates)
         return final, fused, contribs
@@ -301,11 +300,11 @@ class Matcher:
         names = self.fused.feature_names
         if not candidates:
             return np.zeros(0), np.zeros((0, len(names)))
-        scores, contribs = self.fused.score(to_matrix([c.values for c in candidates], names))
+        values = to_matrix([c.values for c in candidates], names)  # names == SCORER_FEATURES
+        scores, contribs = self.fused.score(values)
         if self.ranker is None:
             return scores, contribs
         if self.calibrated:
-            values = to_matrix([c.values for c in candidates], SCORER_FEATURES)
             return self._probabilities(values, scores), contribs
         head = np.lexsort((np.arange(len(scores)), -scores))[: self.rerank_depth]
         logits, learned = self.ranker.score(
