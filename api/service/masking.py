@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import HTTPException
 
 from data.store.users import User
+from data.visibility import EMPLOYER_FIELDS, HIDDEN, enterprise_view
 
-EMPLOYER_FIELDS = ("organisation", "parent_organisation")
-HIDDEN = "（对接批准后可见）"
+__all__ = ["EMPLOYER_FIELDS", "HIDDEN", "approved_talents", "check_need_owner",
+           "is_enterprise", "mask_matches", "mask_talent", "new_need_id"]
 
 
 def is_enterprise(user: User) -> bool:
@@ -74,17 +75,11 @@ def mask_talent(data: dict[str, Any], unmasked: bool, contact: Any = None) -> di
     Returns:
         A new dict.
     """
+    if not unmasked:
+        return enterprise_view(data)
     out = dict(data)
-    if unmasked:
-        if contact is not None:
-            out["contact"] = contact.model_dump(exclude_none=True)
-        return out
-    for f in EMPLOYER_FIELDS:
-        if out.get(f):
-            out[f] = HIDDEN
-    for f in ("relatives", "avoid"):
-        out.pop(f, None)
-    out.pop("contact", None)
+    if contact is not None:
+        out["contact"] = contact.model_dump(exclude_none=True)
     return out
 
 

@@ -16,6 +16,7 @@ from data.records import Contact, Record
 from data.store import rows
 from data.store.errors import DuplicateIdError
 from data.store.tables import contacts, records
+from data.visibility import search_columns
 
 CHUNK_SIZE = 500
 """Records per round trip when upserting or deleting (keeps SQL parameter counts small)."""
@@ -85,6 +86,7 @@ def prepare(entity: str, record: Record | Mapping[str, Any], at: dt.datetime) ->
     dump.pop("contact", None)
     row = {"entity": entity, "id": dump["id"], "data": dump, "content_hash": digest}
     row.update(rows.summary_columns(dump))
+    row.update(search_columns(entity, dump))
     row["created_at"] = row["updated_at"] = at
     return _Prepared(dump["id"], row, None if contact is None or contact.is_empty() else contact)
 
@@ -150,7 +152,8 @@ def existing_hashes(conn: Connection, entity: str, ids: Sequence[str]) -> dict[s
 
 
 _UPDATED_COLUMNS = (
-    "city", "kind", "chain", "county", "category", "status", "data", "content_hash", "updated_at"
+    "city", "kind", "chain", "county", "category", "status", "enterprise_id", "data",
+    "search_text", "search_masked", "content_hash", "updated_at"
 )
 
 
@@ -240,6 +243,58 @@ def page(conn: Connection, entity: str, after: str | None, limit: int,
         query = query.where(records.c.id > after)
     query = query.order_by(records.c.id).limit(limit)
     return [(r.id, r.data) for r in conn.execute(query)]
+
+
+def _contains_all(conn: Connection, column: sa.ColumnElement[str],
+                  terms: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Every term occurs in ``column``: a case-sensitive substring test on both backends
+    (``instr`` / ``strpos``; no LIKE wildcards to escape)."""
+    find = sa.func.strpos if conn.dialect.name == "postgresql" else sa.func.instr
+    return sa.and_(sa.true(), *(find(column, term) > 0 for term in terms))
+
+
+def search(conn: Connection, entity: str, where: Mapping[str, str], terms: Sequence[str],
+           limit: int, offset: int, masked_except: Sequence[str] | None = None,
+           ) -> tuple[int, list[Any]]:
+    """One page of a keyword search and its total, both counted in SQL.
+
+    Args:
+        conn: an open connection.
+        entity: the entity searched.
+        where: key-column filters as for :func:`page`, plus ``enterprise_id`` (the owner).
+        terms: words that must all occur in the searched text.
+        limit: page size.
+        offset: rows skipped (id order).
+        masked_except: None to search ``search_text`` (what staff see); otherwise search
+            ``search_masked`` (an enterprise's view of talents), except for these ids, whose
+            full ``search_text`` the caller may see (approved pairings).
+
+    Returns:
+        ``(total, [data, …])`` with the page's stored JSON in id order.
+    """
+    conditions: list[sa.ColumnElement[bool]] = [records.c.entity == entity]
+    for name, value in where.items():
+        if name == "chain":
+            joined = sa.literal("|") + records.c.chain + sa.literal("|")
+            conditions.append(joined.contains(f"|{value}|", autoescape=True))
+        elif name in FILTER_COLUMNS or name == "enterprise_id":
+            conditions.append(records.c[name] == value)
+        else:
+            raise ValueError(f"cannot filter {entity} on {name!r}")
+    if terms:
+        full = _contains_all(conn, records.c.search_text, terms)
+        if masked_except is None:
+            conditions.append(full)
+        else:
+            masked = _contains_all(conn, records.c.search_masked, terms)
+            seen = list(masked_except)
+            conditions.append(sa.or_(masked, sa.and_(records.c.id.in_(seen), full))
+                              if seen else masked)
+    total = conn.execute(sa.select(sa.func.count()).select_from(records)
+                         .where(*conditions)).scalar_one()
+    query = (sa.select(records.c.data).where(*conditions).order_by(records.c.id)
+             .limit(limit).offset(offset))
+    return int(total), [r.data for r in conn.execute(query)]
 
 
 def ids(conn: Connection, entity: str) -> list[str]:

@@ -3,7 +3,9 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
 
 * ``records`` — the five importable entities in one table, keyed by (entity, id). ``data``
   holds the public record as JSON (never contact data); the other columns are summaries for
-  filtering and counting. ``content_hash`` detects unchanged re-imports.
+  filtering and counting. ``content_hash`` detects unchanged re-imports. ``search_text`` and
+  ``search_masked`` are the text a keyword search looks at, as staff and as an enterprise see
+  the record (:mod:`data.visibility`), so search counts in SQL and never over hidden fields.
 * ``contacts`` — private contact data, apart from the public data, deleted with its record.
 * ``suggestions``, ``decisions`` (append-only audit with from/to status), ``runs``,
   ``events``.
@@ -54,12 +56,16 @@ records = sa.Table(
     sa.Column("county", sa.String(), nullable=True),
     sa.Column("category", sa.String(), nullable=True),
     sa.Column("status", sa.String(32), nullable=True),
+    sa.Column("enterprise_id", sa.String(64), nullable=True),
     sa.Column("data", sa.JSON(), nullable=False),
+    sa.Column("search_text", sa.Text(), nullable=True),
+    sa.Column("search_masked", sa.Text(), nullable=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("created_at", timestamp(), nullable=False),
     sa.Column("updated_at", timestamp(), nullable=False),
     sa.Index(None, "entity", "updated_at"),
     sa.Index(None, "entity", "city"),
+    sa.Index(None, "entity", "enterprise_id"),
 )
 
 contacts = sa.Table(

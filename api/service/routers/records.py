@@ -7,8 +7,6 @@ filters and paging), ``GET /{entity}/{id}``, ``POST /{entity}`` (Create schema),
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
@@ -48,53 +46,6 @@ def canonicalise(state: Any, data: dict[str, Any]) -> dict[str, Any]:
         except UnknownValueError as exc:
             raise ValueError(f"字段 {name}：{exc}") from exc
     return out
-
-
-SQL_FILTERS = ("chain", "county", "category", "status", "kind")
-"""Filters the store applies in SQL on its key columns (the rest are checked here)."""
-
-
-def _field(record: Any, name: str) -> str:
-    """The record attribute a filter name reads (talents: chains, hometown county)."""
-    if name == "chain" and not hasattr(record, "chain"):
-        return "chains"
-    if name == "county" and not hasattr(record, "county"):
-        return "hometown_county"
-    return name
-
-
-def _values(data: Any) -> Iterator[str]:
-    """Every scalar value in a JSON-ready structure, as text (keys left out)."""
-    if isinstance(data, dict):
-        for v in data.values():
-            yield from _values(v)
-    elif isinstance(data, list):
-        for v in data:
-            yield from _values(v)
-    elif data is not None:
-        yield str(data)
-
-
-def search_text(visible: dict[str, Any]) -> str:
-    """The text a keyword search looks at: the values of the record *as the caller sees it*.
-
-    Masked fields (an enterprise's view of a talent's employer, relatives and 回避 entries)
-    are already replaced or removed in ``visible``, so no guess about them can match.
-    """
-    return "\n".join(_values(visible))
-
-
-def _matches(record: Any, filters: dict[str, str | None]) -> bool:
-    for name, wanted in filters.items():
-        if wanted is None:
-            continue
-        value = getattr(record, _field(record, name), None)
-        value = getattr(value, "value", value)
-        if isinstance(value, list) and wanted not in value:
-            return False
-        if not isinstance(value, list) and str(value) != wanted:
-            return False
-    return True
 
 
 def _public(state: Any, entity: str, record: Any, user: User,
@@ -148,30 +99,13 @@ def entity_router(entity: str) -> APIRouter:
         filters = {k: v for k, v in filters.items() if v is not None}
         store = state.application.store
         approved = masking.approved_talents(store, user)
-        unfiltered = not q and not filters
-        found, total = [], 0
-        where = {k: v for k, v in filters.items() if k in SQL_FILTERS}
-        parts = q.split() if q else []
-        # SQL narrows to records whose stored JSON holds every word; the exact check below
-        # then looks only at what this caller may see
-        coarse = [p for p in parts if json.dumps(p, ensure_ascii=False)[1:-1] == p]
-        for record in store.iter_where(entity, where, batch_size=min(1000, offset + limit),
-                                       terms=coarse):
-            if not _matches(record, filters):
-                continue
-            shown = None
-            if parts:  # search only what this caller may see
-                shown = _public(state, entity, record, user, approved)
-                text = search_text(shown)
-                if not all(part in text for part in parts):
-                    continue
-            total += 1
-            if offset < total <= offset + limit:
-                found.append(shown or _public(state, entity, record, user, approved))
-            elif unfiltered and total > offset + limit:
-                break  # no filter: the total is the count, no need to read on
-        if unfiltered:
-            total = store.count(entity)
+        # filters, search and the total are all SQL; an enterprise's talent search looks
+        # only at its masked view (data.visibility), except for its approved pairings
+        masked = (sorted(approved) if entity == "talents" and masking.is_enterprise(user)
+                  else None)
+        total, page = store.search(entity, filters, q.split() if q else [], limit, offset,
+                                   masked_except=masked)
+        found = [_public(state, entity, record, user, approved) for record in page]
         return {"total": total, "limit": limit, "offset": offset, "items": found}
 
     @router.get("/{id}", summary=f"查看{LABELS[entity]}")
