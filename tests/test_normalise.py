@@ -65,3 +65,19 @@ def test_labels_come_from_the_taxonomy() -> None:
                              "funding": "资金"}
     assert work_group_labels()["capital_return"] == "资金回归"
     assert entity_labels()["needs"] == "企业需求" and entity_labels("title")["needs"] == "需求"
+
+
+def test_the_service_path_uses_the_same_rules() -> None:
+    from types import SimpleNamespace
+
+    from api.service.routers.records import canonicalise
+
+    state = SimpleNamespace(application=SimpleNamespace(
+        taxonomy=TAX, settings=SimpleNamespace(city="平顶山")))
+    body = {"level": "A类", "intent": ["柔性引进"], "ties": "平顶山籍", "kind": "人才引进",
+            "chains": ["尼龙新材料"], "min_title": "教授"}
+    assert canonicalise(state, body) == normalise(body, TAX, "平顶山") == {
+        "level": "A", "intent": ["柔性"], "ties": ["籍贯"], "kind": "talent",
+        "chains": ["尼龙新材料"], "min_title": "正高级"}
+    with pytest.raises(ValueError, match="字段 level"):
+        canonicalise(state, {"level": "Z"})
