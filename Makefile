@@ -25,9 +25,10 @@ test: system-deps $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy data embeddings matching api evaluation
+	$(BIN)/mypy data embeddings matching api evaluation benchmarks
 
 clean:
 	rm -rf $(VENV) var

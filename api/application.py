@@ -151,20 +151,9 @@ class Application:
 
     def index_update(self, *, progress: bool = True) -> dict[str, Any]:
         """Incremental update: re-encode only what changed in the store since the last build."""
-        from embeddings.index import DIRECTIONS, DirectionData
-
         builder = self.index_builder()
-        current = builder.folder.current()
-        docs = self.index_docs()
-        changed: dict[str, list[Any]] = {}
-        deleted: dict[str, list[str]] = {}
-        for direction in DIRECTIONS:
-            old = DirectionData.load(current / direction, mmap=True)
-            old_hash = dict(zip(old.ids, old.hashes, strict=True))
-            changed[direction] = [d for d in docs[direction] if old_hash.get(d.id) != d.hash]
-            alive = {d.id for d in docs[direction]}
-            deleted[direction] = [i for i in old.ids if i not in alive]
-        return dict(builder.update(changed, deleted, progress=progress))
+        builder.folder.current()  # raises IndexNotBuilt before the store is read
+        return dict(builder.sync(self.index_docs(), progress=progress))
 
     def index_info(self) -> dict[str, Any]:
         """The serving version's manifest and the list of versions."""

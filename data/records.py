@@ -312,6 +312,27 @@ class Decision(Record):
     at: datetime
 
 
+class Run(BaseModel):
+    """运行: one recorded pairing, matching or demand-map run (its suggestions are stored apart).
+
+    ``params`` are the run's inputs, ``result`` its JSON-ready summary; ``created_at`` is set
+    by the store.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=32)
+    started_by: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    solver: str | None = None
+    objective: float | None = None
+    duration_s: float | None = None
+    partial: bool = False
+    result: dict[str, Any] | None = None
+    created_at: datetime | None = None
+
+
 class Event(Record):
     """对接会: a matchmaking event."""
 

@@ -16,15 +16,16 @@ Per query (see :mod:`embeddings.config` for the formulas and defaults):
 
 ``search_batch`` does step 2 for a block of queries at once (one matrix product for dense,
 one sparse product for BM25) and steps 3–4 per query, so it returns what ``search`` would.
+
+The documents, hits and protocols are in :mod:`embeddings.corpus` (re-exported here for the
+callers of this module) and the fusion arithmetic in :mod:`embeddings.fusion`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,93 +36,31 @@ from embeddings.aggregate import (
     offsets_from_counts,
 )
 from embeddings.config import RetrievalConfig
+from embeddings.corpus import (
+    METHODS,
+    Corpus,
+    Encoder,
+    Hit,
+    Query,
+    TokenizerLike,
+    summary_vectors,
+)
 from embeddings.dense import DenseIndex
+from embeddings.fusion import convex_parts, pool_ranks, rrf_parts, small_dot
 from embeddings.lexical import LexicalIndex, top_k
 from embeddings.tokenize import FIELDS, split_fields
 
-METHODS = ("hybrid", "bm25", "dense")
-Query = str | Sequence[str]
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """What retrieval needs of an encoder (a copy of ``embeddings.encoders.base.Encoder``)."""
-
-    id: str
-    dim: int
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 rows, one per text."""
-        ...
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One L2-normalised query vector."""
-        ...
-
-
-class TokenizerLike(Protocol):
-    """What retrieval needs of a tokenizer."""
-
-    def tokenize(self, text: str) -> list[str]:
-        """Tokens of one text."""
-        ...
-
-
-@dataclass
-class Corpus:
-    """Documents to index: ids, one profile text each, item texts per document.
-
-    ``profile_vectors`` (n × dim), ``item_vectors`` (all items, grouped by document in
-    order) and ``token_lists`` (one BM25 token list per document) may be supplied by a cache;
-    ``lexical`` may be a prebuilt :class:`LexicalIndex` over the same ids (then
-    ``token_lists`` is not needed); ``summary_vectors`` may be the precomputed output of
-    :func:`summary_vectors` (then the item vectors are read only for candidates, so they
-    can stay memory-mapped);
-    whatever is missing is computed.
-    """
-
-    ids: list[str]
-    profiles: list[str]
-    items: list[list[str]] = field(default_factory=list)
-    profile_vectors: np.ndarray | None = None
-    item_vectors: np.ndarray | None = None
-    token_lists: list[list[str]] | None = None
-    lexical: LexicalIndex | None = None
-    summary_vectors: np.ndarray | None = None
-
-
-@dataclass
-class Hit:
-    """One retrieved document: ``score = sum(contributions.values())``.
-
-    ``raw`` holds each signal's raw value (cosine or BM25), ``ranks`` its 1-based rank within
-    the query's candidate pool (no ``bm25`` rank when no token is shared).
-    """
-
-    id: str
-    score: float
-    contributions: dict[str, float]
-    raw: dict[str, float] = field(default_factory=dict)
-    ranks: dict[str, int] = field(default_factory=dict)
-
-
-def summary_vectors(profile: np.ndarray, cents: np.ndarray, counts: np.ndarray,
-                    profile_weight: float) -> np.ndarray:
-    """The dense candidate vector per document: profile and item centroid, weighted.
-
-    Args:
-        profile: ``(n, dim)`` profile vectors.
-        cents: ``(n, dim)`` item centroids (see :func:`embeddings.aggregate.centroids`).
-        counts: items per document.
-        profile_weight: the profile's share where a document has items.
-
-    Returns:
-        ``(n, dim)`` float32; documents without items keep their profile vector.
-    """
-    w = profile_weight if int(np.sum(counts)) > 0 else 1.0
-    out = np.where((np.asarray(counts) > 0)[:, None], w * profile + (1 - w) * cents, profile)
-    return np.asarray(out, dtype=np.float32)
+__all__ = [
+    "METHODS",
+    "Corpus",
+    "Encoder",
+    "Hit",
+    "HybridRetriever",
+    "Query",
+    "TokenizerLike",
+    "library_search",
+    "summary_vectors",
+]
 
 
 class HybridRetriever:
@@ -460,102 +399,9 @@ class HybridRetriever:
         return hits
 
 
-def small_dot(rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """``rows @ q`` for a few hundred gathered rows, without multi-threaded BLAS.
-
-    A threaded BLAS gemv on a small matrix can cost milliseconds of thread wake-up on a busy
-    machine (measured 20 ms vs 0.05 ms for 1,600 × 512); ``einsum`` stays in one thread.
-
-    Args:
-        rows: ``(m, dim)`` vectors.
-        q: ``(dim,)`` query.
-
-    Returns:
-        ``(m,)`` float32 inner products.
-    """
-    return np.einsum("ij,j->i", rows, q.astype(np.float32, copy=False))
-
-
 def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
-
-
-def pool_ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based ranks by descending score within the pool (ties: pool order).
-
-    Args:
-        scores: one signal over the candidate pool.
-
-    Returns:
-        int ranks, same length.
-    """
-    order = np.lexsort((np.arange(scores.size), -scores))
-    ranks = np.empty(scores.size, dtype=np.int64)
-    ranks[order] = np.arange(1, scores.size + 1)
-    return ranks
-
-
-def minmax(scores: np.ndarray) -> np.ndarray:
-    """Scale to [0, 1] over the pool (all 1 when every score is equal).
-
-    Args:
-        scores: one signal over the candidate pool.
-
-    Returns:
-        Scaled scores.
-    """
-    if scores.size == 0:
-        return scores
-    lo, hi = float(scores.min()), float(scores.max())
-    if hi - lo <= 1e-12:
-        return np.ones_like(scores)
-    return (scores - lo) / (hi - lo)
-
-
-def convex_parts(raw: dict[str, np.ndarray], weights: dict[str, float]
-                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Convex fusion terms: BM25 over its max, dense signals min–max, times the weights.
-
-    Args:
-        raw: raw signal values over the candidate pool.
-        weights: fusion weight per signal.
-
-    Returns:
-        ``(parts, ranks)``: the weighted normalised term of each signal (their sum is the
-        score) and each signal's pool ranks (0 for BM25 when no token is shared).
-    """
-    parts, ranks = {}, {}
-    for name, values in raw.items():
-        norm = LexicalIndex.normalise(values) if name == "bm25" else minmax(values)
-        parts[name] = weights[name] * norm
-        ranks[name] = _ranks_of(name, values)
-    return parts, ranks
-
-
-def rrf_parts(raw: dict[str, np.ndarray], weights: dict[str, float], k: int
-              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Weighted reciprocal rank fusion terms ``weight / (k + rank)``.
-
-    Args:
-        raw: raw signal values over the candidate pool.
-        weights: fusion weight per signal.
-        k: the RRF constant.
-
-    Returns:
-        ``(parts, ranks)``; a document without a shared BM25 token gets no BM25 term.
-    """
-    parts, ranks = {}, {}
-    for name, values in raw.items():
-        r = _ranks_of(name, values)
-        parts[name] = np.where(r > 0, weights[name] / (k + r), 0.0)
-        ranks[name] = r
-    return parts, ranks
-
-
-def _ranks_of(name: str, values: np.ndarray) -> np.ndarray:
-    r = pool_ranks(values)
-    return np.where(values > 0, r, 0) if name == "bm25" else r
 
 
 def library_search(encoder: Encoder, tokenizer: TokenizerLike, config: RetrievalConfig | None,

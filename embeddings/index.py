@@ -18,14 +18,15 @@ A rebuild reuses the vectors and tokens of every document whose content hash is 
 since the serving version (and the embedding cache covers texts seen in any earlier build),
 so only new or changed texts are encoded and tokenized. An incremental update applies
 changed and deleted documents to the serving version's arrays and writes a new version; it
-yields the same arrays as a full rebuild of the same documents.
+yields the same arrays as a full rebuild of the same documents. :meth:`IndexBuilder.sync`
+works out those changes itself from the full set of documents (by content hash).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -184,7 +185,8 @@ class IndexBuilder:
             d.tokens = d.tokens.compact()
         return self._write(data, {"mode": "full"})
 
-    def update(self, changed: dict[str, Iterable[Doc]], deleted: dict[str, Iterable[str]],
+    def update(self, changed: Mapping[str, Iterable[Doc]],
+               deleted: Mapping[str, Iterable[str]],
                *, progress: bool = False) -> dict[str, Any]:
         """Apply added/changed and deleted documents to the serving version.
 
@@ -208,6 +210,34 @@ class IndexBuilder:
             data[direction] = _merge(_subset(prev, keep), fresh)
             stats[direction] = {"changed": len(ch), "deleted": len(gone - set(ch))}
         return self._write(data, {"mode": "incremental", "stats": stats})
+
+    def sync(self, docs: Mapping[str, Sequence[Doc]], *, progress: bool = False) -> dict[str, Any]:
+        """Incremental update to a full set of documents: only the difference is applied.
+
+        Compares ``docs`` with the serving version by content hash; documents that are new or
+        whose hash changed are re-encoded, ids no longer present are deleted (:meth:`update`).
+
+        Args:
+            docs: every document per direction, as a full build would take them.
+            progress: show progress bars while encoding.
+
+        Returns:
+            The new version's manifest (``stats`` says what changed).
+
+        Raises:
+            IndexNotBuilt: no version is serving yet (run a full build first).
+        """
+        current = self.folder.current()
+        changed: dict[str, list[Doc]] = {}
+        deleted: dict[str, list[str]] = {}
+        for direction in DIRECTIONS:
+            old = DirectionData.load(current / direction, mmap=True)
+            old_hash = dict(zip(old.ids, old.hashes, strict=True))
+            wanted = docs.get(direction, [])
+            changed[direction] = [d for d in wanted if old_hash.get(d.id) != d.hash]
+            alive = {d.id for d in wanted}
+            deleted[direction] = [i for i in old.ids if i not in alive]
+        return self.update(changed, deleted, progress=progress)
 
     def _previous(self, required: bool = False) -> dict[str, DirectionData]:
         if self.folder.current_name() is None:

@@ -150,7 +150,7 @@ def run_e5(n: int = 2000, queries: int = 200, threads: int = 2, rounds: int = 3,
 
 
 def _mrr(encoder: Any, folder: Path) -> dict[str, Any]:
-    from evaluation.exchange import read_needs, read_qrels, read_talents
+    from data.io.exchange import read_needs, read_qrels, read_talents
 
     needs = read_needs(folder / "needs.jsonl")
     talents = read_talents(folder / "talents.jsonl")

@@ -371,7 +371,7 @@ def run_evaluation(
     """
     built = make_methods(list(methods), encoder,  # unknown names fail before any reading
                          cache_dir=None if cache_dir is None else str(cache_dir))
-    from evaluation.exchange import read_needs, read_qrels, read_talents
+    from data.io.exchange import read_needs, read_qrels, read_talents
 
     needs, talents = read_needs(needs_path), read_talents(talents_path)
     qrels = read_qrels(qrels_path)

@@ -14,9 +14,9 @@ ranker, when given, re-orders only the head of the fused ranking
 bring this person home. Needs are scored with the fused weights and then raised by the
 talent's 归根 signals: the tie (hometown county = the need's / enterprise's county, or the
 city) weighs :data:`HOME_TIE_WEIGHT` more, and an intent that fits the need kind adds
-:data:`INTENT_WEIGHT` (:data:`INTENT_KINDS`: 投资 → 资金 / 项目合作 needs; 全职 / 柔性 →
+:data:`INTENT_WEIGHT` (:data:`matching.opportunities.INTENT_KINDS`: 投资 → 资金 / 项目合作 needs; 全职 / 柔性 →
 人才引进 / 技术攻关; 项目合作 → 项目合作 / 技术攻关; 咨询 → 技术攻关). Projects are scored
-from the same signals (:data:`PROJECT_WEIGHTS`): hometown county / city, industry chain,
+from the same signals (:data:`matching.opportunities.PROJECT_WEIGHTS`): hometown county / city, industry chain,
 intent (投资 / 项目合作), and the talent already named on the project; only projects of the
 talent's programme city are proposed.
 
@@ -43,6 +43,14 @@ from matching.features import (
     pair_features,
     prepare_need,
 )
+from matching.opportunities import (
+    PROJECT_STATUS_ZH,
+    PROJECT_WEIGHTS,
+    intent_fit,
+    intent_text,
+    project_signals,
+    project_texts,
+)
 from matching.ranker import RankerModel
 from matching.rules import Reason, RuleResult, check_pair, penalise
 from matching.scorer import (
@@ -52,19 +60,12 @@ from matching.scorer import (
     pool_max,
     to_matrix,
 )
-from matching.tables import MatchingTables, norm
+from matching.tables import MatchingTables
 
 HOME_TIE_WEIGHT = 0.15
 INTENT_WEIGHT = 0.10
-INTENT_KINDS: dict[str, tuple[str, ...]] = {
-    "投资": ("funding", "project"), "项目合作": ("project", "tech"),
-    "全职": ("talent", "tech"), "柔性": ("talent", "tech"), "咨询": ("tech",),
-}
 RERANK_DEPTH = 20
 RANKER_OFFSET = 1.0
-PROJECT_WEIGHTS = {"tie": 0.35, "same_chain": 0.25, "intent_fit": 0.25, "linked": 0.15}
-PROJECT_INTENTS = ("投资", "项目合作")
-PROJECT_STATUS_ZH = {"signed": "已签约", "negotiating": "在谈", "intended": "意向"}
 
 
 @dataclass
@@ -411,81 +412,4 @@ def _ranked(items: list[Opportunity], k: int) -> list[Opportunity]:
     out = [items[i] for i in order]
     for r, item in enumerate(out, start=1):
         item.rank = r
-    return out
-
-
-def _intents(talent: Talent, tables: MatchingTables) -> list[str]:
-    return [tables.intent(i) for i in talent.intent]
-
-
-def intent_fit(talent: Talent, kind: str, tables: MatchingTables) -> float:
-    """1 when one of the talent's intents wants this need kind (:data:`INTENT_KINDS`), else 0.
-
-    Args:
-        talent: the talent.
-        kind: the need kind code.
-        tables: the matching tables (intent aliases).
-
-    Returns:
-        1.0 or 0.0.
-    """
-    return 1.0 if any(kind in INTENT_KINDS.get(i, ()) for i in _intents(talent, tables)) else 0.0
-
-
-def intent_text(talent: Talent, kind: str, tables: MatchingTables) -> str:
-    """「有投资意向，契合资金需求」 for the first fitting intent."""
-    label = tables.kind_labels.get(kind, kind)
-    intent = next(i for i in _intents(talent, tables) if kind in INTENT_KINDS.get(i, ()))
-    return f"有{intent}意向，契合{label}需求"
-
-
-def project_signals(project: Project, talent: Talent, tables: MatchingTables) -> dict[str, float]:
-    """The project signals of :data:`PROJECT_WEIGHTS`, each in [0, 1].
-
-    Args:
-        project: the 归根 project.
-        talent: the talent.
-        tables: the matching tables.
-
-    Returns:
-        ``{"tie", "same_chain", "intent_fit", "linked"}``.
-    """
-    county = norm(talent.hometown_county)
-    counties = {norm(c) for c in tables.counties_of(project.city)}
-    tie = 1.0 if county and county == norm(project.county) else 0.7 if county in counties else 0.0
-    chain = tables.chain_of(project.chain) or project.chain
-    mine = {tables.chain_of(c) or c for c in talent.chains}
-    intents = _intents(talent, tables)
-    return {"tie": tie if county else 0.0,
-            "same_chain": 1.0 if chain and chain in mine else 0.0,
-            "intent_fit": 1.0 if any(i in PROJECT_INTENTS for i in intents) else 0.0,
-            "linked": 1.0 if talent.id in project.talent_ids else 0.0}
-
-
-def project_texts(project: Project, talent: Talent, values: Mapping[str, float],
-                  tables: MatchingTables) -> list[tuple[str, str]]:
-    """(signal, Chinese text) for each signal of a project that is present.
-
-    Args:
-        project: the project.
-        talent: the talent.
-        values: from :func:`project_signals`.
-        tables: the matching tables.
-
-    Returns:
-        Texts in display order.
-    """
-    out = []
-    if values["tie"] >= 1.0:
-        out.append(("tie", f"项目位于{project.county}（{talent.hometown_county}籍）"))
-    elif values["tie"] > 0:
-        out.append(("tie", f"项目在{tables.city(project.city) or project.city}，"
-                           f"{talent.hometown_county}籍"))
-    if values["same_chain"] > 0:
-        out.append(("same_chain", f"同属{tables.chain_of(project.chain) or project.chain}产业链"))
-    if values["intent_fit"] > 0:
-        intent = next(i for i in _intents(talent, tables) if i in PROJECT_INTENTS)
-        out.append(("intent_fit", f"有{intent}意向"))
-    if values["linked"] > 0:
-        out.append(("linked", "已列为该项目关联人才"))
     return out

@@ -14,15 +14,16 @@ contributions (:func:`matching.explain.explain`) claims only what raised this pa
 
 Versions: :meth:`RankerModel.save` writes ``<root>/v0001/`` (``model.joblib`` and
 ``meta.json``: version, trained_at, n_examples, n_positive, feature_names, coefficients,
-metrics) with the next free number and points ``<root>/current.json`` at it (written to a
-temporary file, then renamed). :meth:`RankerModel.load` reads the current (or a given)
-version.
+metrics) with the next free number and points ``<root>/current.json`` at it. Writes go
+through :mod:`data.versioned`, like the index's: the version is written into a
+``.building-*`` folder, fsynced and renamed into place, then ``current.json`` is replaced
+atomically (temporary file, fsync, rename). :meth:`RankerModel.load` reads the current (or a
+given) version.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.preprocessing import StandardScaler
 
+from data.versioned import publish, staging, write_text_atomic
 from matching.scorer import SCORER_FEATURES, to_matrix
 
 MIN_DECISIONS = 50
@@ -143,11 +145,14 @@ class RankerModel:
         root.mkdir(parents=True, exist_ok=True)
         self.version = latest_version(root) + 1
         folder = root / f"v{self.version:04d}"
-        folder.mkdir()
-        joblib.dump({"scaler": self.scaler, "model": self.model}, folder / "model.joblib")
-        (folder / "meta.json").write_text(json.dumps(self.info(), ensure_ascii=False, indent=2),
-                                          encoding="utf-8")
-        _write_atomic(root / CURRENT, json.dumps({"version": self.version}))
+        if folder.exists():
+            raise FileExistsError(folder)
+        with staging(root) as work:
+            joblib.dump({"scaler": self.scaler, "model": self.model}, work / "model.joblib")
+            (work / "meta.json").write_text(
+                json.dumps(self.info(), ensure_ascii=False, indent=2), encoding="utf-8")
+            publish(work, folder)
+        write_text_atomic(root / CURRENT, json.dumps({"version": self.version}), sync_dir=True)
         return folder
 
     @classmethod
@@ -178,12 +183,6 @@ class RankerModel:
                    str(meta["trained_at"]), int(meta["version"]),
                    name=str(meta.get("scorer", "ranker")),
                    kind=str(meta.get("kind", "decisions")), platt=(float(a), float(b)))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def versions(root: Path | str) -> list[int]:

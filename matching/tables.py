@@ -19,7 +19,8 @@ Tables:
 - ``city_counties``: city → its counties; ``city_index``: folded city name/alias → city;
   ``city_abbrev``: city → one-character short name (平顶山 → 平, 南阳 → 宛) for 「每年在平…」.
 - ``intents``: folded intent alias → canonical intent (全职 / 柔性 / …).
-- ``kind_labels``: need kind → Chinese label (tech → 技术攻关).
+- ``kind_labels``: need kind → Chinese label (tech → 技术攻关); by default the taxonomy's
+  (:func:`data.taxonomy.kind_labels`, the one source of these labels).
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ DEFAULT_SYNONYMS: tuple[tuple[str, ...], ...] = (
 )
 """Small hand-made synonym groups (reasoned, not from the seeds); extend freely."""
 
-DEFAULT_KIND_LABELS = {"tech": "技术攻关", "talent": "人才引进", "project": "项目合作",
-                       "funding": "资金"}
+def default_kind_labels() -> dict[str, str]:
+    """The bundled taxonomy's need-kind labels (read by :mod:`data.taxonomy`, not here)."""
+    from data.taxonomy import kind_labels
+
+    return kind_labels()
 
 
 def norm(value: object) -> str:
@@ -106,7 +110,7 @@ class MatchingTables:
     city_index: dict[str, str] = field(default_factory=dict)
     city_abbrev: dict[str, str] = field(default_factory=dict)
     intents: dict[str, str] = field(default_factory=dict)
-    kind_labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_KIND_LABELS))
+    kind_labels: dict[str, str] = field(default_factory=default_kind_labels)
     _synonym_index: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
     _title_keys: list[str] = field(default_factory=list, init=False, repr=False)
     _chain_index: dict[str, str] = field(default_factory=dict, init=False, repr=False)
@@ -164,8 +168,7 @@ class MatchingTables:
                         for k in [c.name, c.slug, *c.aliases]},
             city_abbrev={c.name: _abbrev(c.name, c.aliases) for c in tax.cities.values()},
             intents=_alias_map(tax.common["intent"].entries, lambda e: str(e["name"])),
-            kind_labels={str(e["name"]): str(e.get("label", e["name"]))
-                         for e in tax.common["need_kind"].entries},
+            kind_labels=tax.common["need_kind"].labels(),
         )
 
     # -- lookups ----------------------------------------------------------------------------

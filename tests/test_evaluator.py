@@ -40,10 +40,10 @@ METRIC_KEYS = {"ndcg@10", "recall@10", "recall@50", "mrr", "map", "pairwise_loss
 
 
 def load(lang: str) -> tuple[list[dict], list[dict], dict[str, dict[str, float]]]:
-    """Read a tiny fixture, with evaluation.exchange when it imports, else a plain reader."""
+    """Read a tiny fixture, with data.io.exchange when it imports, else a plain reader."""
     folder = FIXTURES / lang
     try:
-        from evaluation import exchange
+        from data.io import exchange
     except ImportError:
         pass
     else:
@@ -270,7 +270,7 @@ def test_render_table_mentions_methods_and_ratio() -> None:
 
 
 def test_run_evaluation_json(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("evaluation.exchange")
+    pytest.importorskip("data.io.exchange")
     folder = FIXTURES / "zh"
     result = evaluator.run_evaluation(
         folder / "needs.jsonl", folder / "talents.jsonl", folder / "qrels.tsv",
@@ -281,7 +281,7 @@ def test_run_evaluation_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_run_evaluation_table(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("evaluation.exchange")
+    pytest.importorskip("data.io.exchange")
     folder = FIXTURES / "en"
     result = evaluator.run_evaluation(
         folder / "needs.jsonl", folder / "talents.jsonl", folder / "qrels.tsv",

@@ -1,4 +1,4 @@
-"""Tests of the evaluation exchange format (evaluation/exchange.py)."""
+"""Tests of the evaluation exchange format (data/io/exchange.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.exchange import (
+from data.io.exchange import (
     ExchangeFormatError,
     read_needs,
     read_qrels,

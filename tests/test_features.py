@@ -19,8 +19,8 @@ from matching.features import (
     fused_score,
     pair_features,
     prepare_need,
-    required_terms,
 )
+from matching.need_context import required_terms
 from matching.tables import MatchingTables
 
 NOW = datetime(2025, 7, 1, tzinfo=UTC)

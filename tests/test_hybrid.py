@@ -16,15 +16,8 @@ from embeddings.aggregate import (
     owner_of_items,
 )
 from embeddings.config import RetrievalConfig
-from embeddings.hybrid import (
-    Corpus,
-    Encoder,
-    HybridRetriever,
-    convex_parts,
-    minmax,
-    pool_ranks,
-    rrf_parts,
-)
+from embeddings.fusion import convex_parts, minmax, pool_ranks, rrf_parts
+from embeddings.hybrid import Corpus, Encoder, HybridRetriever
 from embeddings.tokenize import Tokenizer
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from data.columns import COLUMNS, parse_achievements
+from data.io.exchange import read_needs, read_qrels, read_talents
 from data.records import ENTITY_MODELS, MOBILE_RE
 from data.sample import generate, write_sample
 from data.sample.people import AS_OF
 from data.sample.topics import DOMAIN_OF_CHAIN, TOPICS
 from data.taxonomy import load_taxonomy
-from evaluation.exchange import read_needs, read_qrels, read_talents
 from tests._sample_fixture import default_sample, default_sample_dir
 
 SMALL = {"n_talents": 300, "n_needs": 40}

@@ -12,13 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.records import Enterprise, Event, Need, Talent
-from matching.shortlist import (
-    CandidateEdge,
-    SelectionProblem,
-    as_edges,
-    build_event_shortlist,
-    select,
-)
+from matching.selection import CandidateEdge, SelectionProblem, as_edges, select
+from matching.shortlist import build_event_shortlist
 
 
 def _event(**overrides: Any) -> Event:

@@ -26,11 +26,12 @@ from api.service.routers.matching import need_matches
 from api.service.routers.reviews import GROUP_LABELS, STATUS_LABELS, audit, decide, queue
 from data.records import Need, NeedKind
 from data.store.users import User
+from data.taxonomy import kind_labels
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
-KIND_LABELS = {"tech": "技术攻关", "talent": "人才引进", "project": "项目合作", "funding": "资金"}
+KIND_LABELS = kind_labels()
 FEATURE_LABELS = {"dense": "语义相似", "lexical": "关键词", "coverage": "专长覆盖",
                   "same_chain": "同产业链", "kind_fit": "需求类型契合", "tie": "乡情联系",
                   "availability": "可在平时间", "seniority": "资历", "freshness": "信息新鲜度",

@@ -16,15 +16,10 @@ from data.columns import COLUMNS, NATIONAL_ID_HEADERS, Column
 from data.io.natural_keys import describe, keys_of
 from data.io.readers import ImportFileError
 from data.records import ENTITY_MODELS, Record
+from data.taxonomy import entity_labels
 
-ENTITY_LABELS = {
-    "talents": "人才",
-    "enterprises": "企业",
-    "needs": "企业需求",
-    "challenges": "揭榜挂帅",
-    "projects": "项目",
-}
-"""Chinese name per importable entity."""
+ENTITY_LABELS = entity_labels()
+"""Chinese name per importable entity (the taxonomy's ``entity`` vocabulary)."""
 
 
 class NationalIdError(ImportFileError):

@@ -6,32 +6,29 @@ number (first line = 1). All problems of a row are reported, not only the first.
 
 Per cell: an empty cell leaves the field absent (the record default applies); list fields are
 split on ``、，,;；|``; 主要成果 goes through :func:`data.columns.parse_achievements`;
-columns with a taxonomy vocabulary are canonicalised (county and chain in the row's own city
-when the row names one, else the import's default city); 是/否 cells become booleans and
+columns with a taxonomy vocabulary are canonicalised by :mod:`data.normalise` (county and
+chain in the row's own city when the row names one, else the import's default city); 是/否 cells become booleans and
 ``2024/5/1`` or ``2024年5月1日`` become ISO dates. Then the entity model validates the record.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from data.columns import COLUMNS, AchievementYearError, Column, parse_achievements
 from data.io.formulas import restore
 from data.io.headers import HeaderMap, model_of
 from data.io.natural_keys import derive_id, describe, fold
+from data.normalise import LIST_SPLIT, canonical, canonical_cell, field_kind
 from data.records import Record
 from data.taxonomy import Taxonomy, UnknownValueError
 
 MAX_VALUE_CHARS = 40
-LIST_SPLIT = re.compile(r"[、，,;；|\n]+")
 _TRUE = {"是", "true", "t", "yes", "y", "1", "√", "✓", "有", "需要", "on"}
 _FALSE = {"否", "false", "f", "no", "n", "0", "×", "✗", "无", "不需要", "off"}
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(.*)$")
@@ -91,28 +88,6 @@ def split_list(value: Any) -> list[Any]:
     return [i.strip() if isinstance(i, str) else i for i in items if not is_empty(i)]
 
 
-def _kind(model: type[BaseModel], dotted: str) -> str:
-    """Shape of a (dotted) record field: list, bool, date, datetime, achievements or scalar."""
-    if dotted == "achievements":
-        return "achievements"
-    annotation: Any = model
-    for part in dotted.split("."):
-        fields = getattr(annotation, "model_fields", {})
-        if part not in fields:
-            return "scalar"
-        annotation = fields[part].annotation
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        annotation = next((a for a in args if a is not type(None)), annotation)
-    if typing.get_origin(annotation) is list:
-        return "list"
-    if annotation is bool:
-        return "bool"
-    if annotation is dt.datetime:
-        return "datetime"
-    return "date" if annotation is dt.date else "scalar"
-
-
 def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``data["a"]["b"] = value`` for ``dotted == "a.b"``."""
     *parents, last = dotted.split(".")
@@ -149,7 +124,7 @@ class RowConverter:
         self.taxonomy = taxonomy
         self.city = city
         self.first_row = first_row
-        self.kinds = {c.field: _kind(self.model, c.field) for c in headers.columns.values()}
+        self.kinds = {c.field: field_kind(self.model, c.field) for c in headers.columns.values()}
         self.id_header = headers.header_of("id")
         self._seen_ids: dict[str, int] = {}
         self._order = {header: i for i, header in enumerate(headers.columns)}
@@ -199,7 +174,7 @@ class RowConverter:
         if header is None or is_empty(value):
             return self.city
         try:
-            return self.taxonomy.city(str(value).strip()).name
+            return canonical(self.taxonomy, "city", str(value).strip(), None)
         except UnknownValueError as exc:
             errors.append(self._error(row, header, self.headers.columns[header], str(exc), value))
             return self.city
@@ -215,10 +190,7 @@ class RowConverter:
                 raise _CellError(str(exc)) from exc
         if kind == "list":
             items = split_list(value)
-            if column.vocab:
-                items = list(dict.fromkeys(self._resolve(column.vocab, str(i), city)
-                                           for i in items))
-            return items
+            return self._resolve(column.vocab, items, city) if column.vocab else items
         if isinstance(value, str):
             value = value.strip()
         if column.vocab:
@@ -229,12 +201,11 @@ class RowConverter:
             return _to_date_text(value)
         return value
 
-    def _resolve(self, vocab: str, value: str, city: str) -> str:
-        """Canonical taxonomy value, or :class:`_CellError` listing the accepted ones."""
+    def _resolve(self, vocab: str, value: Any, city: str) -> Any:
+        """Canonical taxonomy value(s) (:func:`data.normalise.canonical_cell`), or
+        :class:`_CellError` listing the accepted ones."""
         try:
-            if vocab == "city":
-                return self.taxonomy.city(value).name
-            return self.taxonomy.resolve(vocab, value, city)
+            return canonical_cell(self.taxonomy, vocab, value, city)
         except UnknownValueError as exc:
             raise _CellError(str(exc)) from exc
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from data.columns import COLUMNS, Column, format_achievements
+from data.io.exchange import write_jsonl, write_qrels
 from data.records import Achievement, Need, Record, Talent
 from data.sample.generator import SampleData
 from data.taxonomy import Taxonomy, load_taxonomy
-from evaluation.exchange import write_jsonl, write_qrels
 
 ALIAS_RATE = 0.2
 """Share of categorical cells written as an alias instead of the canonical name."""

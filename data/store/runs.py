@@ -14,12 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from data.records import Suggestion
+from data.records import Run, Suggestion
 from data.store import rows
 from data.store.reviews import add_suggestions
 from data.store.tables import runs, suggestions
 
 OPEN_STATUSES = ("proposed", "deferred")
+RUN_COLUMNS = ("id", "kind", "started_by", "params", "solver", "objective", "duration_s",
+               "result", "partial")
 
 
 def open_pairs(conn: Connection, need_ids: Sequence[str]) -> dict[tuple[str, str], str]:
@@ -35,12 +37,12 @@ def open_pairs(conn: Connection, need_ids: Sequence[str]) -> dict[tuple[str, str
     return out
 
 
-def add_run(conn: Connection, run: Mapping[str, Any], items: Sequence[Suggestion]) -> dict[str, Any]:
+def add_run(conn: Connection, run: Run, items: Sequence[Suggestion]) -> dict[str, Any]:
     """Insert a run and its new suggestions; open duplicates are kept, not re-added.
 
     Args:
         conn: an open connection inside a transaction.
-        run: id, kind, started_by, params, solver, objective, duration_s, partial, result.
+        run: the run (its ``created_at`` is set here).
         items: the run's suggestions.
 
     Returns:
@@ -50,25 +52,28 @@ def add_run(conn: Connection, run: Mapping[str, Any], items: Sequence[Suggestion
     fresh = [s for s in items if (s.need_id, s.talent_id) not in existing]
     kept = [existing[(s.need_id, s.talent_id)] for s in items
             if (s.need_id, s.talent_id) in existing]
-    row = {k: run.get(k) for k in ("id", "kind", "started_by", "params", "solver", "objective",
-                                   "duration_s", "result")}
-    row["partial"] = bool(run.get("partial", False))
+    row = {k: getattr(run, k) for k in RUN_COLUMNS}
     row["created_at"] = rows.now()
     conn.execute(sa.insert(runs), [row])
     add_suggestions(conn, fresh)
     return {"added": len(fresh), "kept_open": kept}
 
 
-def get_run(conn: Connection, run_id: str) -> dict[str, Any] | None:
-    """The run ``run_id`` as a dict, or None."""
+def _to_run(row: Mapping[Any, Any]) -> Run:
+    """A :class:`Run` from a ``runs`` row."""
+    return Run.model_validate(dict(row))
+
+
+def get_run(conn: Connection, run_id: str) -> Run | None:
+    """The run ``run_id``, or None."""
     row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else _to_run(row)
 
 
-def list_runs(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+def list_runs(conn: Connection, kind: str | None = None) -> list[Run]:
     """Runs, newest first."""
     query = sa.select(runs)
     if kind is not None:
         query = query.where(runs.c.kind == kind)
     ordered = query.order_by(runs.c.created_at.desc(), runs.c.id.desc())
-    return [dict(r) for r in conn.execute(ordered).mappings()]
+    return [_to_run(r) for r in conn.execute(ordered).mappings()]

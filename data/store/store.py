@@ -1,5 +1,18 @@
 """The store: one object over a SQLite file (default) or a PostgreSQL database.
 
+The store is split by concern, each part a class over the same engine:
+
+- :class:`~data.store.record_store.RecordStore` (``store.records``): records, contacts and
+  the import journal;
+- :class:`~data.store.review_store.ReviewStore` (``store.reviews``): suggestions, decisions,
+  runs (:class:`~data.records.Run`) and the audit trail;
+- :class:`~data.store.account_store.AccountStore` (``store.accounts``): users and tokens;
+- :class:`~data.store.event_store.EventStore` (``store.events``): matchmaking events
+  (:class:`~data.records.Event`);
+- :class:`~data.store.job_store.JobStore` (``store.job_queue``): background jobs.
+
+:class:`Store` composes them and keeps every method it had, delegating to the parts, so
+callers that take a whole store keep working; new code can take just the part it needs.
 Every public method runs in its own transaction: a write either happens completely or not
 at all. Opening the store migrates the database to the newest revision, keeping its data.
 """
@@ -7,41 +20,50 @@ at all. Opening the store migrates the database to the newest revision, keeping 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine
 
-from data.records import Contact, Decision, Record, Suggestion
-from data.store import imports as import_rows
+from data.records import Contact, Decision, Event, Record, Run, Suggestion
 from data.store import jobs as job_rows
 from data.store import migrate as migrations
-from data.store import repository, reviews, rows, users
-from data.store import runs as run_rows
-from data.store.engine import WRITE_OPTION, create_store_engine
-from data.store.errors import ActiveJobExists, ConstraintError
+from data.store import users
+from data.store.account_store import AccountStore
+from data.store.base import Connected
+from data.store.engine import create_store_engine
+from data.store.event_store import EventStore, event_data
+from data.store.job_store import JobStore
+from data.store.record_store import ANALYZE_MIN_ROWS, RecordStore
 from data.store.repository import UpsertResult
+from data.store.review_store import ReviewStore
 
-logger = logging.getLogger(__name__)
+__all__ = ["ANALYZE_MIN_ROWS", "MIGRATION_LOCK_KEY", "Store"]
 
 MIGRATION_LOCK_KEY = 0x74616C656E74  # PostgreSQL advisory lock held while migrating
 
-ANALYZE_MIN_ROWS = 5000
-"""After an upsert writing at least this many records, PostgreSQL statistics are refreshed."""
 
-
-class Store:
+class Store(Connected):
     """Records, contacts, suggestions and decisions behind one database URL.
 
     Use :meth:`open`; the constructor takes an engine whose schema is already migrated.
+
+    Attributes:
+        records: records, contacts and imports.
+        reviews: suggestions, decisions, runs and audit.
+        accounts: users and API tokens.
+        events: matchmaking events.
+        job_queue: background jobs.
     """
 
     def __init__(self, engine: Engine) -> None:
         """Wrap ``engine`` (see :func:`data.store.engine.create_store_engine`)."""
-        self.engine = engine
+        super().__init__(engine)
+        self.records = RecordStore(engine)
+        self.reviews = ReviewStore(engine)
+        self.accounts = AccountStore(engine)
+        self.events = EventStore(engine)
+        self.job_queue = JobStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Self:
@@ -62,38 +84,10 @@ class Store:
             raise
         return store
 
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    # -- transactions and migrations ------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A connection in a write transaction; DB constraint failures become ConstraintError."""
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
-        except IntegrityError as exc:
-            detail = str(exc.orig).splitlines()[0][:300]
-            raise ConstraintError(f"数据库拒绝写入 (constraint failed): {detail}") from exc
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        """A connection in a read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+    # -- migrations ---------------------------------------------------------------------------
 
     def migrate(self, revision: str = "head") -> str | None:
         """Migrate the schema up to ``revision`` (already applied revisions are skipped).
@@ -121,137 +115,32 @@ class Store:
         """The newest schema revision this code ships."""
         return migrations.head_revision()
 
-    # -- records --------------------------------------------------------------------------
+    # -- RecordStore: ``self.records`` ------------------------------------------------------------
 
     def upsert(self, entity: str, records: Sequence[Record | Mapping[str, Any]]) -> UpsertResult:
-        """Insert or update records by their stable id, in one transaction.
-
-        A record is *unchanged* when the content hash of its import form (contact included,
-        ``updated_at`` as given) equals the stored one; nothing is written for it. Contact
-        data goes to ``contacts``, never into the public ``data``; a record given without a
-        contact has none afterwards.
-
-        Args:
-            entity: one of talents, enterprises, needs, challenges, projects.
-            records: import records (``TalentCreate`` …), public records or field mappings.
-
-        Returns:
-            The ids inserted, updated and unchanged.
-
-        Raises:
-            ValueError: unknown entity; pydantic.ValidationError for an invalid record.
-            DuplicateIdError: an id occurs twice in ``records``.
-            ConstraintError: the database refused a row; nothing was written.
-        """
-        rows.check_entity(entity)
-        with self._write() as conn:
-            result = repository.upsert(conn, entity, records)
-        if result.written >= ANALYZE_MIN_ROWS:
-            self._analyze()
-        return result
-
-    def _analyze(self) -> None:
-        """Refresh PostgreSQL planner statistics after a bulk write (autovacuum lags)."""
-        if self.engine.dialect.name != "postgresql":
-            return
-        try:
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE records, contacts")
-        except DBAPIError as exc:  # e.g. not the table owner: only a missed optimisation
-            logger.warning("ANALYZE after bulk write failed: %s", exc.orig)
+        """See :meth:`RecordStore.upsert`."""
+        return self.records.upsert(entity, records)
 
     def get(self, entity: str, id: str) -> Record | None:
-        """The public record (no contact) ``id`` of ``entity``, or ``None``.
-
-        Args:
-            entity: an entity name.
-            id: the stable id.
-
-        Returns:
-            An instance of ``PUBLIC_MODELS[entity]`` (challenges are ``Challenge``) or None.
-        """
-        rows.check_entity(entity)
-        with self._read() as conn:
-            return repository.get(conn, entity, id)
+        """See :meth:`RecordStore.get`."""
+        return self.records.get(entity, id)
 
     def get_many(self, entity: str, ids: Sequence[str]) -> dict[str, Record]:
-        """Public records of ``entity`` by id, read in chunks (missing ids are left out).
-
-        Args:
-            entity: an entity name.
-            ids: stable ids.
-
-        Returns:
-            id → public record.
-        """
-        rows.check_entity(entity)
-        with self._read() as conn:
-            return repository.get_many(conn, entity, ids)
+        """See :meth:`RecordStore.get_many`."""
+        return self.records.get_many(entity, ids)
 
     def get_contact(self, entity: str, id: str) -> Contact | None:
-        """The private contact of record ``id``, or ``None`` when it has none.
-
-        Args:
-            entity: an entity name (only talents and enterprises carry contacts).
-            id: the stable id.
-
-        Returns:
-            The contact or None.
-        """
-        rows.check_entity(entity)
-        with self._read() as conn:
-            return repository.get_contact(conn, entity, id)
+        """See :meth:`RecordStore.get_contact`."""
+        return self.records.get_contact(entity, id)
 
     def iter(self, entity: str, batch_size: int = 1000) -> Iterator[Record]:
-        """Every public record of ``entity`` in id order, read ``batch_size`` at a time.
-
-        Each batch is read in its own short transaction (keyset pagination on id), so a long
-        iteration holds no lock; records written meanwhile may or may not be seen.
-
-        Args:
-            entity: an entity name.
-            batch_size: records per query (≥ 1).
-
-        Returns:
-            An iterator of public records.
-        """
-        rows.check_entity(entity)
-        if batch_size < 1:
-            raise ValueError("batch_size must be ≥ 1")
-        return self._iter(entity, batch_size)
+        """See :meth:`RecordStore.iter`."""
+        return self.records.iter(entity, batch_size)
 
     def iter_where(self, entity: str, where: Mapping[str, str],
                    batch_size: int = 1000, terms: Sequence[str] = ()) -> Iterator[Record]:
-        """Like :meth:`iter`, narrowed in SQL by key columns and words.
-
-        Args:
-            entity: an entity name.
-            where: ``chain`` (one of the record's chains) and equality on kind, county
-                (a talent's hometown county), category, status, city.
-            batch_size: records per query (≥ 1).
-            terms: words that must all occur in the stored public record's JSON text (a
-                coarse pre-filter: callers check the exact fields they may search).
-
-        Returns:
-            An iterator of the matching public records, in id order.
-        """
-        rows.check_entity(entity)
-        if batch_size < 1:
-            raise ValueError("batch_size must be ≥ 1")
-        return self._iter(entity, batch_size, dict(where), tuple(terms))
-
-    def _iter(self, entity: str, batch_size: int,
-              where: Mapping[str, str] | None = None,
-              terms: Sequence[str] = ()) -> Iterator[Record]:
-        after: str | None = None
-        while True:
-            with self._read() as conn:
-                batch = repository.page(conn, entity, after, batch_size, where, terms)
-            for _, data in batch:
-                yield rows.to_public(entity, data)
-            if len(batch) < batch_size:
-                return
-            after = batch[-1][0]
+        """See :meth:`RecordStore.iter_where`."""
+        return self.records.iter_where(entity, where, batch_size, terms)
 
     def search(self, entity: str, where: Mapping[str, str], terms: Sequence[str],
                limit: int, offset: int, masked_except: Sequence[str] | None = None,
@@ -279,63 +168,56 @@ class Store:
         return total, [rows.to_public(entity, data) for data in found]
 
     def ids(self, entity: str) -> list[str]:
-        """All ids of ``entity``, sorted (byte order on both backends)."""
-        rows.check_entity(entity)
-        with self._read() as conn:
-            return repository.ids(conn, entity)
+        """See :meth:`RecordStore.ids`."""
+        return self.records.ids(entity)
 
     def hashes(self, entity: str) -> dict[str, str]:
-        """``{id: content_hash}`` of every record of ``entity`` (for change detection)."""
-        rows.check_entity(entity)
-        with self._read() as conn:
-            return repository.hashes(conn, entity)
+        """See :meth:`RecordStore.hashes`."""
+        return self.records.hashes(entity)
 
     def count(self, entity: str) -> int:
-        """Number of records of ``entity``."""
-        return self.counts()[rows.check_entity(entity)]
+        """See :meth:`RecordStore.count`."""
+        return self.records.count(entity)
 
     def counts(self) -> dict[str, int]:
-        """Records per entity: ``{"talents": n, "enterprises": n, "needs": n, …}``."""
-        with self._read() as conn:
-            return repository.counts(conn)
+        """See :meth:`RecordStore.counts`."""
+        return self.records.counts()
 
     def delete(self, entity: str, ids: Sequence[str]) -> int:
-        """Delete records and their contacts, in one transaction.
+        """See :meth:`RecordStore.delete`."""
+        return self.records.delete(entity, ids)
 
-        Args:
-            entity: an entity name.
-            ids: stable ids; unknown ids are ignored.
+    def start_import(self, entry: Mapping[str, Any]) -> str:
+        """See :meth:`RecordStore.start_import`."""
+        return self.records.start_import(entry)
 
-        Returns:
-            The number of records deleted.
-        """
-        rows.check_entity(entity)
-        if isinstance(ids, str):
-            raise TypeError("ids must be a sequence of ids, not one string")
-        with self._write() as conn:
-            return repository.delete(conn, entity, ids)
+    def progress_import(self, import_id: str, counts: Mapping[str, int]) -> None:
+        """See :meth:`RecordStore.progress_import`."""
+        return self.records.progress_import(import_id, counts)
 
-    # -- suggestions and decisions --------------------------------------------------------
+    def finish_import(self, import_id: str, status: str, counts: Mapping[str, int],
+                      message: str | None = None) -> list[str]:
+        """See :meth:`RecordStore.finish_import`."""
+        return self.records.finish_import(import_id, status, counts, message)
+
+    def incomplete_imports(self, entity: str | None = None,
+                           file_hash: str | None = None) -> list[dict[str, Any]]:
+        """See :meth:`RecordStore.incomplete_imports`."""
+        return self.records.incomplete_imports(entity, file_hash)
+
+    def imports(self, limit: int = 100) -> list[dict[str, Any]]:
+        """See :meth:`RecordStore.imports`."""
+        return self.records.imports(limit)
+
+    # -- ReviewStore: ``self.reviews`` ------------------------------------------------------------
 
     def add_suggestions(self, suggestions: Sequence[Suggestion]) -> int:
-        """Store new suggestions (all or none).
-
-        Args:
-            suggestions: suggestions with ids not yet stored.
-
-        Returns:
-            The number stored.
-
-        Raises:
-            DuplicateIdError: an id is repeated or already stored.
-        """
-        with self._write() as conn:
-            return reviews.add_suggestions(conn, suggestions)
+        """See :meth:`ReviewStore.add_suggestions`."""
+        return self.reviews.add_suggestions(suggestions)
 
     def get_suggestion(self, id: str) -> Suggestion | None:
-        """The suggestion ``id`` (with its current status and version), or ``None``."""
-        with self._read() as conn:
-            return reviews.get_suggestion(conn, id)
+        """See :meth:`ReviewStore.get_suggestion`."""
+        return self.reviews.get_suggestion(id)
 
     def suggestions(
         self,
@@ -346,292 +228,147 @@ class Store:
         work_group: str | None = None,
         status: str | None = None,
     ) -> list[Suggestion]:
-        """Suggestions matching all given filters, ordered by need, rank and id.
-
-        Args:
-            need_id: only this need's suggestions.
-            talent_id: only this talent's suggestions.
-            run_id: only this run's suggestions.
-            work_group: only this work group's suggestions.
-            status: only suggestions in this status.
-
-        Returns:
-            The matching suggestions.
-        """
-        filters = {"need_id": need_id, "talent_id": talent_id, "run_id": run_id,
-                   "work_group": work_group, "status": status}
-        with self._read() as conn:
-            return reviews.list_suggestions(conn, **filters)
+        """See :meth:`ReviewStore.suggestions`."""
+        return self.reviews.suggestions(need_id=need_id, talent_id=talent_id, run_id=run_id,
+                                        work_group=work_group, status=status)
 
     def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
-        """Record a review decision if nobody changed the suggestion meanwhile.
-
-        In one transaction: check ``version == expected_version``, bump the version, set the
-        status (approve→approved, reject→rejected, defer→deferred) and append ``decision``.
-
-        Args:
-            suggestion_id: the suggestion reviewed.
-            expected_version: the version the reviewer saw.
-            decision: the decision (its ``suggestion_id`` must match).
-
-        Returns:
-            The suggestion after the decision.
-
-        Raises:
-            VersionConflict: the version changed; nothing was written.
-            NotFoundError: no such suggestion.
-            ConstraintError: the decision id is already used; nothing was written.
-        """
-        with self._write() as conn:
-            return reviews.decide(conn, suggestion_id, expected_version, decision)
+        """See :meth:`ReviewStore.decide`."""
+        return self.reviews.decide(suggestion_id, expected_version, decision)
 
     def decisions(self, suggestion_id: str | None = None) -> list[Decision]:
-        """Review decisions, oldest first, optionally of one suggestion.
+        """See :meth:`ReviewStore.decisions`."""
+        return self.reviews.decisions(suggestion_id)
 
-        Args:
-            suggestion_id: only this suggestion's decisions.
+    # Runs keep their dict shape here for existing callers; ``self.reviews`` has the typed
+    # :class:`~data.records.Run` records.
 
-        Returns:
-            The decisions.
-        """
-        with self._read() as conn:
-            return reviews.list_decisions(conn, suggestion_id)
-
-    # -- runs -----------------------------------------------------------------------------
-
-    def add_run(self, run: Mapping[str, Any], suggestions: Sequence[Suggestion]) -> dict[str, Any]:
-        """Record a run and its suggestions in one transaction (open pairs not duplicated).
-
-        Args:
-            run: id, kind, started_by, params, solver, objective, duration_s, partial, result.
-            suggestions: the run's suggestions (status ``proposed``).
-
-        Returns:
-            ``{"added": n, "kept_open": [ids of suggestions already open]}``.
-        """
-        with self._write() as conn:
-            return run_rows.add_run(conn, run, suggestions)
+    def add_run(self, run: Run | Mapping[str, Any],
+                suggestions: Sequence[Suggestion]) -> dict[str, Any]:
+        """See :meth:`ReviewStore.add_run` (``run`` may be a mapping of its fields)."""
+        return self.reviews.add_run(Run.model_validate(run), suggestions)
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        """The run ``run_id`` (params, solver, objective, duration, result), or None."""
-        with self._read() as conn:
-            return run_rows.get_run(conn, run_id)
+        """The run as a dict (:meth:`ReviewStore.get_run`)."""
+        run = self.reviews.get_run(run_id)
+        return None if run is None else run.model_dump()
 
     def runs(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Runs, newest first, optionally of one kind."""
-        with self._read() as conn:
-            return run_rows.list_runs(conn, kind)
-
-    # -- background jobs ------------------------------------------------------------------
-
-    def add_job(self, job_id: str, kind: str, params: Mapping[str, Any], *,
-                started_by: str | None = None, worker: str | None = None) -> job_rows.Job:
-        """Queue a job; one job of a kind may be queued or running at a time.
-
-        Raises:
-            ActiveJobExists: a job of ``kind`` is already queued or running (its id is on
-                the exception).
-        """
-        try:
-            with self._write() as conn:
-                return job_rows.add_job(conn, job_id, kind, params, started_by=started_by,
-                                        worker=worker)
-        except ConstraintError:
-            with self._read() as conn:
-                active = job_rows.active_job(conn, kind)
-            if active is None:
-                raise
-            raise ActiveJobExists(kind, active.id) from None
-
-    def get_job(self, job_id: str) -> job_rows.Job | None:
-        """The job ``job_id``, or None."""
-        with self._read() as conn:
-            return job_rows.get_job(conn, job_id)
-
-    def active_job(self, kind: str) -> job_rows.Job | None:
-        """The queued or running job of ``kind``, or None."""
-        with self._read() as conn:
-            return job_rows.active_job(conn, kind)
-
-    def jobs(self, *, kind: str | None = None, status: str | None = None,
-             started_by: str | None = None, limit: int = 50) -> list[job_rows.Job]:
-        """Jobs, newest first, optionally filtered."""
-        with self._read() as conn:
-            return job_rows.list_jobs(conn, kind=kind, status=status, started_by=started_by,
-                                      limit=limit)
-
-    def start_job(self, job_id: str) -> bool:
-        """Queued → running; False when the job is no longer queued."""
-        with self._write() as conn:
-            return job_rows.mark_running(conn, job_id)
-
-    def job_progress(self, job_id: str, progress: float, message: str) -> bool:
-        """Record a running job's progress (0..1) and message."""
-        with self._write() as conn:
-            return job_rows.set_progress(conn, job_id, progress, message)
-
-    def finish_job(self, job_id: str, *, result: Mapping[str, Any] | None = None,
-                   error: str | None = None, message: str | None = None) -> bool:
-        """End a job: succeeded with ``result``, or failed with ``error``."""
-        with self._write() as conn:
-            return job_rows.finish(conn, job_id, result=result, error=error, message=message)
-
-    def fail_interrupted_jobs(self, *, keep_worker: str | None = None) -> list[str]:
-        """Mark queued/running jobs of other workers failed (after a restart); their ids."""
-        with self._write() as conn:
-            return job_rows.fail_interrupted(conn, keep_worker=keep_worker)
-
-    # -- audit and accounts ---------------------------------------------------------------
+        """Runs as dicts, newest first (:meth:`ReviewStore.runs`)."""
+        return [run.model_dump() for run in self.reviews.runs(kind)]
 
     def audit(self, *, suggestion_id: str | None = None, actor: str | None = None,
               work_group: str | None = None, limit: int = 200,
               offset: int = 0) -> list[dict[str, Any]]:
-        """The audit trail of decisions, newest first (who, when, from, to, why).
+        """See :meth:`ReviewStore.audit`."""
+        return self.reviews.audit(suggestion_id=suggestion_id, actor=actor, work_group=work_group,
+                                  limit=limit, offset=offset)
 
-        Args:
-            suggestion_id: only this suggestion's decisions.
-            actor: only this actor's.
-            work_group: only decisions on suggestions of this work group.
-            limit: at most this many.
-            offset: skip this many (paging).
-
-        Returns:
-            JSON-ready dicts (see :func:`data.store.reviews.audit_rows`).
-        """
-        with self._read() as conn:
-            return reviews.audit_rows(conn, suggestion_id=suggestion_id, actor=actor,
-                                      work_group=work_group, limit=limit, offset=offset)
+    # -- AccountStore: ``self.accounts`` ----------------------------------------------------------
 
     def add_user(self, username: str, role: str, *, password_hash: str | None = None,
                  work_group: str | None = None, enterprise_id: str | None = None,
                  ) -> users.User:
-        """Create a service account (see :func:`data.store.users.add_user`)."""
-        with self._write() as conn:
-            return users.add_user(conn, username, role, password_hash=password_hash,
-                                  work_group=work_group, enterprise_id=enterprise_id)
+        """See :meth:`AccountStore.add_user`."""
+        return self.accounts.add_user(username, role, password_hash=password_hash,
+                                      work_group=work_group, enterprise_id=enterprise_id)
 
     def get_user(self, username: str) -> users.User | None:
-        """The account named ``username``, or None."""
-        with self._read() as conn:
-            return users.get_by_name(conn, username)
+        """See :meth:`AccountStore.get_user`."""
+        return self.accounts.get_user(username)
 
     def get_user_by_id(self, user_id: str) -> users.User | None:
-        """The account ``user_id``, or None."""
-        with self._read() as conn:
-            return users.get_user(conn, user_id)
+        """See :meth:`AccountStore.get_user_by_id`."""
+        return self.accounts.get_user_by_id(user_id)
 
     def list_users(self) -> list[users.User]:
-        """Every account."""
-        with self._read() as conn:
-            return users.list_users(conn)
+        """See :meth:`AccountStore.list_users`."""
+        return self.accounts.list_users()
 
     def set_user_disabled(self, username: str, disabled: bool = True) -> users.User:
-        """Disable (or enable) an account; NotFoundError when there is none."""
-        with self._write() as conn:
-            return users.set_disabled(conn, username, disabled)
+        """See :meth:`AccountStore.set_user_disabled`."""
+        return self.accounts.set_user_disabled(username, disabled)
 
     def set_user_password(self, username: str, password_hash: str) -> None:
-        """Replace an account's password hash; NotFoundError when there is none."""
-        with self._write() as conn:
-            users.set_password(conn, username, password_hash)
+        """See :meth:`AccountStore.set_user_password`."""
+        return self.accounts.set_user_password(username, password_hash)
 
     def end_sessions(self, user_id: str) -> int:
-        """Revoke every session of an account (bump its epoch); returns the new epoch."""
-        with self._write() as conn:
-            return users.end_sessions(conn, user_id)
+        """See :meth:`AccountStore.end_sessions`."""
+        return self.accounts.end_sessions(user_id)
 
     def add_token(self, user_id: str, token_hash: str,
                   expires_at: dt.datetime | None = None) -> None:
-        """Store the hash of a new API token (expiring at ``expires_at``)."""
-        with self._write() as conn:
-            users.add_token(conn, user_id, token_hash, expires_at)
+        """See :meth:`AccountStore.add_token`."""
+        return self.accounts.add_token(user_id, token_hash, expires_at)
 
     def user_by_token(self, token_hash: str) -> users.User | None:
-        """The account owning a live (unexpired, unrevoked) token with this hash, or None."""
-        with self._read() as conn:
-            return users.user_by_token(conn, token_hash)
+        """See :meth:`AccountStore.user_by_token`."""
+        return self.accounts.user_by_token(token_hash)
 
-    # -- import records (data.io.journal.ImportJournal) -----------------------------------
-
-    def start_import(self, entry: Mapping[str, Any]) -> str:
-        """Record a started import (entity, file_name, file_hash, file_size, format,
-        started_by); returns its id."""
-        with self._write() as conn:
-            return import_rows.start(conn, entry)
-
-    def progress_import(self, import_id: str, counts: Mapping[str, int]) -> None:
-        """Store an import's counts so far (rows, inserted, …, last_row)."""
-        with self._write() as conn:
-            import_rows.progress(conn, import_id, counts)
-
-    def finish_import(self, import_id: str, status: str, counts: Mapping[str, int],
-                      message: str | None = None) -> list[str]:
-        """Close an import record ``complete`` or ``failed``.
-
-        Returns:
-            The ids of earlier incomplete imports of the same file now marked ``resumed``.
-        """
-        with self._write() as conn:
-            return import_rows.finish(conn, import_id, status, counts, message)
-
-    def incomplete_imports(self, entity: str | None = None,
-                           file_hash: str | None = None) -> list[dict[str, Any]]:
-        """Imports that did not complete (``running`` — possibly killed — or ``failed``)."""
-        with self._read() as conn:
-            return import_rows.listing(conn, entity=entity, file_hash=file_hash,
-                                       incomplete_only=True)
-
-    def imports(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The latest import records, newest first, each with an ``incomplete`` flag."""
-        with self._read() as conn:
-            return import_rows.listing(conn, limit=limit)
     def revoke_tokens(self, user_id: str) -> int:
-        """Revoke every live API token of an account; returns how many."""
-        with self._write() as conn:
-            return users.revoke_tokens(conn, user_id)
+        """See :meth:`AccountStore.revoke_tokens`."""
+        return self.accounts.revoke_tokens(user_id)
 
     def tokens_of(self, user_id: str) -> list[dict[str, Any]]:
-        """An account's API tokens: created, expires, revoked (no hashes)."""
-        with self._read() as conn:
-            return users.tokens_of(conn, user_id)
+        """See :meth:`AccountStore.tokens_of`."""
+        return self.accounts.tokens_of(user_id)
 
-    # -- events ---------------------------------------------------------------------------
+    # -- JobStore: ``self.job_queue`` -------------------------------------------------------------
 
-    def put_event(self, event: Mapping[str, Any]) -> None:
-        """Insert or replace a matchmaking event (its ``id`` and JSON data)."""
-        import sqlalchemy as sa
+    def add_job(self, job_id: str, kind: str, params: Mapping[str, Any], *,
+                started_by: str | None = None, worker: str | None = None) -> job_rows.Job:
+        """See :meth:`JobStore.add_job`."""
+        return self.job_queue.add_job(job_id, kind, params, started_by=started_by, worker=worker)
 
-        from data.store.tables import events
+    def get_job(self, job_id: str) -> job_rows.Job | None:
+        """See :meth:`JobStore.get_job`."""
+        return self.job_queue.get_job(job_id)
 
-        with self._write() as conn:
-            conn.execute(sa.delete(events).where(events.c.id == event["id"]))
-            conn.execute(sa.insert(events), [{"id": event["id"], "data": dict(event)}])
+    def active_job(self, kind: str) -> job_rows.Job | None:
+        """See :meth:`JobStore.active_job`."""
+        return self.job_queue.active_job(kind)
+
+    def jobs(self, *, kind: str | None = None, status: str | None = None,
+             started_by: str | None = None, limit: int = 50) -> list[job_rows.Job]:
+        """See :meth:`JobStore.jobs`."""
+        return self.job_queue.jobs(kind=kind, status=status, started_by=started_by, limit=limit)
+
+    def start_job(self, job_id: str) -> bool:
+        """See :meth:`JobStore.start_job`."""
+        return self.job_queue.start_job(job_id)
+
+    def job_progress(self, job_id: str, progress: float, message: str) -> bool:
+        """See :meth:`JobStore.job_progress`."""
+        return self.job_queue.job_progress(job_id, progress, message)
+
+    def finish_job(self, job_id: str, *, result: Mapping[str, Any] | None = None,
+                   error: str | None = None, message: str | None = None) -> bool:
+        """See :meth:`JobStore.finish_job`."""
+        return self.job_queue.finish_job(job_id, result=result, error=error, message=message)
+
+    def fail_interrupted_jobs(self, *, keep_worker: str | None = None) -> list[str]:
+        """See :meth:`JobStore.fail_interrupted_jobs`."""
+        return self.job_queue.fail_interrupted_jobs(keep_worker=keep_worker)
+
+    # -- EventStore: ``self.events`` --------------------------------------------------------------
+
+    # Events keep their JSON shape here for existing callers (what was given is what is
+    # read back); ``self.events`` has the typed :class:`~data.records.Event` records.
+
+    def put_event(self, event: Event | Mapping[str, Any]) -> None:
+        """Insert or replace an event, given as a record or its JSON (validated)."""
+        self.events.put_event(Event.model_validate(event))
 
     def get_event(self, event_id: str) -> dict[str, Any] | None:
-        """The event's JSON data, or None."""
-        import sqlalchemy as sa
-
-        from data.store.tables import events
-
-        with self._read() as conn:
-            row = conn.execute(sa.select(events.c.data).where(events.c.id == event_id)).first()
-        return None if row is None else dict(row[0])
+        """The event's JSON data, or None (:meth:`EventStore.get_event`)."""
+        event = self.events.get_event(event_id)
+        return None if event is None else event_data(event)
 
     def list_events(self) -> list[dict[str, Any]]:
-        """Every event's JSON data, by id."""
-        import sqlalchemy as sa
-
-        from data.store.tables import events
-
-        with self._read() as conn:
-            return [dict(r[0]) for r in conn.execute(sa.select(events.c.data)
-                                                     .order_by(events.c.id))]
+        """Every event's JSON data, by id (:meth:`EventStore.list_events`)."""
+        return [event_data(event) for event in self.events.list_events()]
 
     def delete_event(self, event_id: str) -> int:
-        """Delete an event; returns how many rows went (0 or 1)."""
-        import sqlalchemy as sa
-
-        from data.store.tables import events
-
-        with self._write() as conn:
-            return int(conn.execute(sa.delete(events).where(events.c.id == event_id)).rowcount)
+        """See :meth:`EventStore.delete_event`."""
+        return self.events.delete_event(event_id)

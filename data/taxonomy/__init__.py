@@ -34,6 +34,7 @@ COMMON_VOCABS = (
     "tie",
     "title",
     "project_status",
+    "entity",
 )
 CITY_VOCABS = ("county", "chain", "cluster")
 
@@ -62,6 +63,7 @@ VOCAB_LABELS = {
     "chain": "产业链",
     "cluster": "产业集群",
     "city": "城市",
+    "entity": "数据类型",
 }
 
 
@@ -104,6 +106,10 @@ class Vocabulary:
     def lookup(self, value: str) -> str | None:
         """Canonical name for ``value``, or None."""
         return self._index.get(normalise_key(value))
+
+    def labels(self, key: str = "label") -> dict[str, str]:
+        """Canonical name → its ``key`` attribute (``label`` by default; the name if none)."""
+        return {str(e["name"]): str(e.get(key, e.get("label", e["name"]))) for e in self.entries}
 
     def entry(self, name: str) -> dict[str, Any]:
         """The full entry of a canonical name."""
@@ -217,3 +223,23 @@ class Taxonomy:
 def load_taxonomy(folder: str | None = None) -> Taxonomy:
     """The taxonomy of ``folder`` (default: the bundled files), cached."""
     return Taxonomy.load(Path(folder) if folder else None)
+
+
+def kind_labels() -> dict[str, str]:
+    """Need kind → Chinese label (tech → 技术攻关), from the bundled taxonomy."""
+    return load_taxonomy().common["need_kind"].labels()
+
+
+def work_group_labels() -> dict[str, str]:
+    """Work group → Chinese label (tech_return → 技术回归), from the bundled taxonomy."""
+    return load_taxonomy().common["work_group"].labels()
+
+
+def entity_labels(key: str = "label") -> dict[str, str]:
+    """Entity → Chinese name, from the bundled taxonomy.
+
+    Args:
+        key: ``label`` (import/export wording: 企业需求, 项目 …) or ``title`` (the service's
+            wording: 需求, 归根项目 …).
+    """
+    return load_taxonomy().common["entity"].labels(key)

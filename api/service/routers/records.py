@@ -14,12 +14,10 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from api.service import masking
 from api.service.authz import require
 from api.service.deps import get_state
+from data.normalise import normalise
 from data.records import ENTITY_MODELS
 from data.store.users import User
-from data.taxonomy import UnknownValueError
 
-VOCAB_FIELDS = {"chain": "chain", "chains": "chain", "county": "county",
-                "hometown_county": "county", "category": "category"}
 FILTERS = ("chain", "county", "category", "status", "kind", "enterprise_id")
 NEED_ENTITIES = ("needs", "challenges")
 LABELS = {"talents": "人才", "enterprises": "企业", "needs": "需求", "challenges": "揭榜挂帅榜单",
@@ -27,25 +25,14 @@ LABELS = {"talents": "人才", "enterprises": "企业", "needs": "需求", "chal
 
 
 def canonicalise(state: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """Taxonomy-canonical values for the categorical fields of ``data``.
+    """Taxonomy-canonical values for the categorical fields of ``data``
+    (:func:`data.normalise.normalise`, the importer's rules).
 
     Raises:
         ValueError: a value no vocabulary accepts (the message names the field and the
             accepted values).
     """
-    taxonomy = state.application.taxonomy
-    city = data.get("city") or state.application.settings.city
-    out = dict(data)
-    for name, vocab in VOCAB_FIELDS.items():
-        value = out.get(name)
-        try:
-            if isinstance(value, list):
-                out[name] = [taxonomy.resolve(vocab, str(v), city) for v in value]
-            elif isinstance(value, str) and value:
-                out[name] = taxonomy.resolve(vocab, value, city)
-        except UnknownValueError as exc:
-            raise ValueError(f"字段 {name}：{exc}") from exc
-    return out
+    return normalise(data, state.application.taxonomy, state.application.settings.city)
 
 
 def _public(state: Any, entity: str, record: Any, user: User,

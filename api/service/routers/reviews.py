@@ -16,13 +16,13 @@ from api.service.deps import get_state
 from api.service.schemas import DecisionIn
 from data.records import Decision, WorkGroup
 from data.store.users import User
+from data.taxonomy import work_group_labels
 
 router = APIRouter(tags=["审核"])
 
 ACTION_OF_STATUS = {"approved": "approve", "rejected": "reject", "deferred": "defer",
                     "approve": "approve", "reject": "reject", "defer": "defer"}
-GROUP_LABELS = {"talent_return": "人才回归", "tech_return": "技术回归",
-                "project_return": "项目回归", "capital_return": "资金回归"}
+GROUP_LABELS = work_group_labels()
 STATUS_LABELS = {"proposed": "待审核", "approved": "已同意", "rejected": "已驳回",
                  "deferred": "暂缓"}
 

@@ -1,6 +1,6 @@
 """Pairing quality on the store's needs: flow vs fair vs greedy on the same candidate edges.
 
-``python -m evaluation.pairing_quality [--k 20] [--json]`` reads the configured store and
+``python -m benchmarks.pairing_quality [--k 20] [--json]`` reads the configured store and
 index (``make run`` or ``talentmatch sample --load`` + ``talentmatch index build`` first),
 ranks candidates once, then solves the same problem with each solver under several load and
 demand settings, and prints total score, lowest need score and filled slots per solver.

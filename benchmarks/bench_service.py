@@ -1,6 +1,6 @@
 """Service benchmark over loopback: ``GET /api/v1/needs/{id}/matches?k=20`` and ``/healthz``.
 
-Run: ``python -m evaluation.bench_service [--talents 114000] [--needs 2000] [--requests 4000]
+Run: ``python -m benchmarks.bench_service [--talents 114000] [--needs 2000] [--requests 4000]
 [--concurrency 16] [--time-cap 120] [--root DIR]``.
 
 It generates the sample at ``--talents`` into a folder (a temporary one unless ``--root``;

@@ -1,6 +1,6 @@
 """Request latency while background jobs run (issue #11: no API request over 2 s).
 
-Run: ``python -m evaluation.bench_jobs [--talents 2000] [--needs 300] [--concurrency 4]
+Run: ``python -m benchmarks.bench_jobs [--talents 2000] [--needs 300] [--concurrency 4]
 [--root DIR]``.
 
 It prepares the sample (default: the sample size, 2,000 talents and 300 needs) into a
@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from evaluation.bench_service import admin_token, need_ids, prepare_root, start_server
+from benchmarks.bench_service import admin_token, need_ids, prepare_root, start_server
 
 LIMIT_S = 2.0
 

@@ -1,0 +1,35 @@
+"""Package layers and module size (#12): the import-linter contracts of pyproject.toml hold,
+and no module of the domain packages grows past 450 lines."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZED = ("data", "embeddings", "matching", "evaluation", "benchmarks")
+MAX_LINES = 450
+
+
+def test_no_module_over_450_lines() -> None:
+    big = {}
+    for package in SIZED:
+        for path in (ROOT / package).rglob("*.py"):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > MAX_LINES:
+                big[str(path.relative_to(ROOT))] = lines
+    assert big == {}, f"modules over {MAX_LINES} lines: {big} (split them by concern)"
+
+
+def test_import_contracts_hold() -> None:
+    pytest.importorskip("importlinter")
+    exe = Path(sys.executable).parent / "lint-imports"
+    command = [str(exe)] if exe.exists() else [shutil.which("lint-imports") or "lint-imports"]
+    done = subprocess.run([*command, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
