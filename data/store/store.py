@@ -145,27 +145,8 @@ class Store(Connected):
     def search(self, entity: str, where: Mapping[str, str], terms: Sequence[str],
                limit: int, offset: int, masked_except: Sequence[str] | None = None,
                ) -> tuple[int, list[Record]]:
-        """One page of a keyword search and its total, counted in SQL (issue #11).
-
-        Args:
-            entity: an entity name.
-            where: ``chain``, equality on kind, county, category, status, city and
-                ``enterprise_id`` (the owner of a need, challenge or project).
-            terms: words that must all occur in the searched text (case-sensitive).
-            limit: page size (≥ 1).
-            offset: records skipped, in id order.
-            masked_except: None searches what staff see; a list searches an enterprise's
-                view of talents (:mod:`data.visibility`), except these ids (its approved
-                pairings), whose full public text it may search.
-
-        Returns:
-            ``(total, records)``: the total matching and one page of public records.
-        """
-        rows.check_entity(entity)
-        with self._read() as conn:
-            total, found = repository.search(conn, entity, dict(where), tuple(terms),
-                                             limit, offset, masked_except)
-        return total, [rows.to_public(entity, data) for data in found]
+        """See :meth:`RecordStore.search`."""
+        return self.records.search(entity, where, terms, limit, offset, masked_except)
 
     def ids(self, entity: str) -> list[str]:
         """See :meth:`RecordStore.ids`."""
