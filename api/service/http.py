@@ -19,9 +19,13 @@ def accepted(response: Response, job: JSONObject) -> JSONObject:
         job: the job view (:class:`api.service.schemas.JobOut`).
     """
     response.status_code = 202
-    response.headers["Location"] = f"/api/v1/jobs/{job['id']}"
-    response.headers["Retry-After"] = "2"
+    response.headers.update(accepted_headers(job))
     return job
+
+
+def accepted_headers(job: JSONObject) -> dict[str, str]:
+    """The headers of a 202 answer: where the job is, and when to look again."""
+    return {"Location": f"/api/v1/jobs/{job['id']}", "Retry-After": "2"}
 
 
 def download(file: FileDownload, *, no_store: bool = False) -> FileResponse:

@@ -95,10 +95,12 @@ def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
                  threshold: float | None) -> MapOrJob:
     """The saved map, or the job computing it — queued now when none is running.
 
+    ``job`` may be a computation that failed less than a minute ago (it is shown, not
+    retried).
+
     Raises:
         IndexNotBuilt: no index version is serving (503).
-        Unavailable: the last computation failed a moment ago (503), or the job ended
-            between two reads (503, retry).
+        Unavailable: the job ended between two reads (503, retry).
     """
     app = state.application
     threshold = clamp_threshold(threshold)
@@ -116,10 +118,21 @@ def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
             job = state.jobs.get(exc.job_id)
     if job is None:  # pragma: no cover - the active job ended between two reads
         raise Unavailable("需求地图正在更新，请稍后重试", headers={"Retry-After": "2"})
-    if job.status == "failed":
-        raise Unavailable(f"需求地图计算失败：{job.error}；一分钟后可重试，或由管理员 "
-                          "POST /api/v1/demand-map/recompute")
     return MapOrJob(None, jobs.view(job))
+
+
+def pending_job(found: MapOrJob) -> JSONObject:
+    """The job computing the map, for an API answer of 202.
+
+    Raises:
+        Unavailable: the last computation failed a moment ago (503; the page shows it
+            instead).
+    """
+    assert found.job is not None
+    if found.job.get("status") == "failed":
+        raise Unavailable(f"需求地图计算失败：{found.job.get('error')}；一分钟后可重试，或由管理员 "
+                          "POST /api/v1/demand-map/recompute")
+    return found.job
 
 
 def view(app: Application, user: User, full: JSONObject, chain: str = "",

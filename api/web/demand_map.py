@@ -52,8 +52,7 @@ def demand_map_api(user: CurrentUser, state: StateDep, by: str = BY_QUERY,
     being computed)."""
     found = demand_map.saved_or_job(state, user, demand_map.parse_by(by), threshold)
     if found.full is None:
-        assert found.job is not None
-        return _pending(found.job)
+        return _pending(demand_map.pending_job(found))
     return demand_map.view(state.application, user, found.full)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -39,6 +39,10 @@ def page_user(request: Request) -> User:
     if user is None:
         raise HTTPException(401, "需要登录")
     return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+"""The logged-in user of a page, as a route parameter: ``user: PageUser``."""
 
 
 def _need_role(user: User, action: str) -> None:
@@ -133,9 +137,9 @@ def logout(request: Request, state: StateDep, csrf: str = Form("")) -> Response:
 
 # -- review ---------------------------------------------------------------------------------
 @router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, state: StateDep, group: str | None = None,
-                 status: str | None = "proposed", chain: str | None = None, county: str | None = None, page: int = 1,
-                 user: User = Depends(page_user)) -> Response:
+def review_queue(request: Request, state: StateDep, user: PageUser, group: str | None = None,
+                 status: str | None = "proposed", chain: str | None = None,
+                 county: str | None = None, page: int = 1) -> Response:
     """The review queue with filters and paging."""
     _need_role(user, "suggestions.read")
     group = group or None
@@ -154,8 +158,8 @@ def review_queue(request: Request, state: StateDep, group: str | None = None,
 
 
 @router.get("/review/{suggestion_id}", response_class=HTMLResponse)
-def review_detail(request: Request, suggestion_id: str, state: StateDep,
-                  error: str | None = None, user: User = Depends(page_user)) -> Response:
+def review_detail(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
+                  error: str | None = None) -> Response:
     """A suggestion: explanation, contribution bars, flags, alternates and the decision form."""
     _need_role(user, "suggestions.read")
     return render(request, "detail.html", user, error=error,
@@ -163,24 +167,24 @@ def review_detail(request: Request, suggestion_id: str, state: StateDep,
 
 
 @router.post("/review/{suggestion_id}/decision")
-def review_decide(request: Request, suggestion_id: str, state: StateDep,
+def review_decide(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
                   status: str = Form(...), reason: str = Form(""), version: int = Form(...),
-                  csrf: str = Form(""), user: User = Depends(page_user)) -> Response:
+                  csrf: str = Form("")) -> Response:
     """Apply the decision form; a stale version shows the page again with the conflict."""
     _check_csrf(request, csrf)
     _need_role(user, "suggestions.decide")
     if not reason.strip():
-        return review_detail(request, suggestion_id, state, "请填写理由", user)
+        return review_detail(request, suggestion_id, state, user, "请填写理由")
     try:
         review.decide(state.application, user, suggestion_id, status, reason, version)
     except review.VersionConflict as exc:
-        return review_detail(request, suggestion_id, state, str(exc), user)
+        return review_detail(request, suggestion_id, state, user, str(exc))
     return RedirectResponse(f"/review/{suggestion_id}?done=1", 303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, state: StateDep, page: int = 1,
-               user: User = Depends(page_user)) -> Response:
+def audit_page(request: Request, state: StateDep, user: PageUser,
+               page: int = 1) -> Response:
     """The audit trail: who, when, from, to, why."""
     _need_role(user, "audit.read")
     page = max(1, page)
@@ -191,8 +195,8 @@ def audit_page(request: Request, state: StateDep, page: int = 1,
 
 # -- enterprise -----------------------------------------------------------------------------
 @router.get("/enterprise", response_class=HTMLResponse)
-def enterprise_home(request: Request, state: StateDep, error: str | None = None,
-                    user: User = Depends(page_user)) -> Response:
+def enterprise_home(request: Request, state: StateDep, user: PageUser,
+                    error: str | None = None) -> Response:
     """The enterprise's needs and the form to post one."""
     _need_role(user, "needs.write")
     shown = records.enterprise_page(state.application, user)
@@ -202,10 +206,10 @@ def enterprise_home(request: Request, state: StateDep, error: str | None = None,
 
 
 @router.post("/enterprise/needs")
-def enterprise_post_need(request: Request, state: StateDep, title: str = Form(...), kind: str = Form("tech"),
+def enterprise_post_need(request: Request, state: StateDep, user: PageUser,
+                         title: str = Form(...), kind: str = Form("tech"),
                          description: str = Form(""), required_expertise: str = Form(""),
-                         chain: str = Form(""), csrf: str = Form(""),
-                         user: User = Depends(page_user)) -> Response:
+                         chain: str = Form(""), csrf: str = Form("")) -> Response:
     """Post a need for the caller's enterprise, then show its masked matches."""
     _check_csrf(request, csrf)
     _need_role(user, "needs.write")
@@ -214,13 +218,13 @@ def enterprise_post_need(request: Request, state: StateDep, title: str = Form(..
     try:
         need_id = records.create_need(state.application, user, data)
     except Invalid as exc:
-        return enterprise_home(request, state, exc.message, user)
+        return enterprise_home(request, state, user, exc.message)
     return RedirectResponse(f"/enterprise/needs/{need_id}", 303)
 
 
 @router.get("/enterprise/needs/{need_id}", response_class=HTMLResponse)
 def enterprise_need(request: Request, need_id: str, state: StateDep,
-                    user: User = Depends(page_user)) -> Response:
+                    user: PageUser) -> Response:
     """A need and its matches (masked for enterprise accounts)."""
     _need_role(user, "matches.need")
     result = matching.need_matches(state, user, need_id, 20)
@@ -231,8 +235,9 @@ def enterprise_need(request: Request, need_id: str, state: StateDep,
 
 # -- events ---------------------------------------------------------------------------------
 @router.get("/event", response_class=HTMLResponse)
-def event_page(request: Request, state: StateDep, event_id: str = "EV-sample",
-               job: str | None = None, user: User = Depends(page_user)) -> Response:
+def event_page(request: Request, state: StateDep, user: PageUser,
+               event_id: str = "EV-sample",
+               job: str | None = None) -> Response:
     """The events, the form to build a shortlist, and the newest shortlist (or the job
     building it: the page refreshes itself until it is done)."""
     _need_role(user, "events.shortlist")
@@ -242,9 +247,9 @@ def event_page(request: Request, state: StateDep, event_id: str = "EV-sample",
 
 
 @router.post("/event/shortlist", response_class=HTMLResponse)
-def event_shortlist(request: Request, state: StateDep, event_id: str = Form("EV-sample"),
-                    m: int = Form(3), csrf: str = Form(""),
-                    user: User = Depends(page_user)) -> Response:
+def event_shortlist(request: Request, state: StateDep, user: PageUser,
+                    event_id: str = Form("EV-sample"),
+                    m: int = Form(3), csrf: str = Form("")) -> Response:
     """Queue the shortlist job and show its progress (a running one is shown instead)."""
     _check_csrf(request, csrf)
     _need_role(user, "events.shortlist")

@@ -4,11 +4,11 @@ update (a job) and record exports (thin over :mod:`api.services.transfer`)."""
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from api.service.authz import require
 from api.service.deps import StateDep, User
-from api.service.http import accepted, download
+from api.service.http import accepted, accepted_headers, download
 from api.service.schemas import ImportJournal, ImportReportOut, JobOut, UserOut
 from api.services import accounts, transfer
 from api.services.types import JSONObject
@@ -40,11 +40,7 @@ def import_upload(entity: Entity, response: Response, user: Importer, state: Sta
     answer, queued = transfer.upload(state, user, entity, file.filename, file.file, size)
     if not queued:
         return answer
-    from fastapi.responses import JSONResponse
-
-    accepted(response, answer)
-    return JSONResponse(JobOut.model_validate(answer).model_dump(mode="json"), 202,
-                        headers=dict(response.headers))
+    return JSONResponse(answer, 202, headers=accepted_headers(answer))
 
 
 @router.get("/imports", summary="导入记录（文件哈希、行数、状态；未完成的导入标为 incomplete）",
