@@ -105,3 +105,24 @@ def test_patch_bodies_are_typed_and_documented(
     bad_chain = client.patch(f"/api/v1/talents/{tid}", headers=headers,
                              json={"chains": ["火星产业"]})
     assert bad_chain.status_code == 422 and "chains" in bad_chain.json()["message"]
+
+
+def test_a_large_upload_answers_202_with_its_job(
+        env: tuple[TestClient, dict[str, str], Application], tmp_path: Path) -> None:
+    from api.services.transfer import INLINE_IMPORT_BYTES
+    from tests.test_import_files import HEADER, talent_rows, write_csv
+
+    client, headers, application = env
+    rows = 200
+    data = write_csv(tmp_path / "t.csv", [HEADER, *talent_rows(rows)]).read_bytes()
+    while len(data) <= INLINE_IMPORT_BYTES:
+        rows *= 2
+        data = write_csv(tmp_path / "t.csv", [HEADER, *talent_rows(rows)]).read_bytes()
+    got = client.post("/api/v1/import/talents", headers=headers,
+                      files={"file": ("big.csv", data, "text/csv")})
+    assert got.status_code == 202, got.text
+    job = got.json()
+    assert job["kind"] == "import" and got.headers["location"] == f"/api/v1/jobs/{job['id']}"
+    assert int(got.headers["content-length"]) == len(got.content)
+    done = client.app.state.service.jobs.wait(job["id"], timeout=300)  # type: ignore[attr-defined]
+    assert done is not None and done.status == "succeeded", done
