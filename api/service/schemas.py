@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from data.records import Suggestion
+
 
 def _json_int(value: Any) -> Any:
     """JSON integers only: no booleans, no strings (1.0 is an integer in JSON Schema)."""
@@ -229,20 +231,10 @@ class PairingRunOut(Open):
     pairs: list[PairOut]
 
 
-class SuggestionOut(Open):
+class SuggestionOut(Suggestion):
     """A suggestion (推荐) in the review queue, with its need's title and talent's name."""
 
-    id: str
-    need_id: str
-    talent_id: str
-    score: float
-    features: dict[str, float] = Field(default_factory=dict)
-    explanation: str = ""
-    rank: int = 0
-    run_id: str | None = None
-    work_group: str
-    status: Literal["proposed", "approved", "rejected", "deferred"]
-    version: int
+    model_config = ConfigDict(extra="allow")
     need_title: str | None = None
     chain: str | None = None
     county: str | None = None
