@@ -112,7 +112,7 @@ def test_a_large_upload_answers_202_with_its_job(
     from api.services.transfer import INLINE_IMPORT_BYTES
     from tests.test_import_files import HEADER, talent_rows, write_csv
 
-    client, headers, application = env
+    client, headers, _ = env
     rows = 200
     data = write_csv(tmp_path / "t.csv", [HEADER, *talent_rows(rows)]).read_bytes()
     while len(data) <= INLINE_IMPORT_BYTES:
