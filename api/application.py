@@ -6,14 +6,24 @@ holds no algorithm of its own; each method is a few lines over the domain packag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.settings import Settings
+from api.typed import each, record_ids
+from data.records import Need, Talent
 from data.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from api.workflows import Workflows
+    from data.io import ImportReport
+    from data.store import Store
+    from embeddings.encoders import Encoder
+    from embeddings.index import Doc, IndexBuilder
+    from matching.ranker import RankerModel
 
 IMPORT_ORDER = ("enterprises", "talents", "needs", "challenges", "projects")
 """Entities in the order a full import loads them (owners before what refers to them)."""
@@ -24,7 +34,7 @@ class Application:
     """Settings-bound facade over the store, taxonomy, import/export and sample data."""
 
     settings: Settings
-    _store: Any = field(default=None, init=False, repr=False)
+    _store: Store | None = field(default=None, init=False, repr=False)
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -33,7 +43,7 @@ class Application:
         return load_taxonomy(str(folder) if folder else None)
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The store, opened (and migrated) on first use."""
         if self._store is None:
             from data.store import Store
@@ -47,7 +57,7 @@ class Application:
         return self.settings.database_url
 
     def import_file(self, entity: str, path: Path, *, progress: bool = True,
-                    started_by: str | None = None, file_name: str | None = None) -> Any:
+                    started_by: str | None = None, file_name: str | None = None) -> ImportReport:
         """Import one file of ``entity`` records into the store, recording the import.
 
         Args:
@@ -87,7 +97,7 @@ class Application:
         records = list(self.store.iter(entity))
         contacts = None
         if include_contacts:
-            contacts = {r.id: self.store.get_contact(entity, r.id) for r in records}
+            contacts = {i: self.store.get_contact(entity, i) for i in record_ids(records)}
         export_records(records, entity, path, include_contacts=include_contacts,
                        contacts=contacts)
         return len(records)
@@ -112,7 +122,7 @@ class Application:
                 yield entity, path
 
     # -- index ------------------------------------------------------------------------------
-    def encoder(self) -> Any:
+    def encoder(self) -> Encoder:
         """The configured encoder, behind the persistent embedding cache."""
         from embeddings.encoders import make_encoder
 
@@ -120,7 +130,7 @@ class Application:
         return make_encoder(self.settings.encoder, threads=self.settings.encoder_threads,
                             cache_dir=cache_dir)
 
-    def index_builder(self) -> Any:
+    def index_builder(self) -> IndexBuilder:
         """An index builder over the index folder, encoder and taxonomy tokenizer."""
         from embeddings.index import IndexBuilder
         from embeddings.tokenize import Tokenizer
@@ -131,23 +141,24 @@ class Application:
         return IndexBuilder(Path(self.settings.index_dir), self.encoder(), tokenizer,
                             token_cache=cache)
 
-    def index_docs(self) -> dict[str, list[Any]]:
+    def index_docs(self) -> dict[str, list[Doc]]:
         """Documents to index, rendered from the store: talents, and needs with challenges."""
         from embeddings.index import Doc
         from embeddings.render import need_text, talent_texts
 
         talents = []
-        for t in self.store.iter("talents"):
+        for t in each(Talent, self.store.iter("talents")):
             profile, items = talent_texts(t)
             talents.append(Doc(t.id, profile, tuple(items)))
         needs = [Doc(n.id, need_text(n)) for entity in ("needs", "challenges")
-                 for n in self.store.iter(entity)]
+                 for n in each(Need, self.store.iter(entity))]
         return {"talents": talents, "needs": needs}
 
     def index_build(self, *, progress: bool = True) -> dict[str, Any]:
         """Full build of the index from the store; returns the new manifest."""
         builder = self.index_builder()
-        return dict(builder.build(self.index_docs(), progress=progress))
+        docs: dict[str, Iterable[Doc]] = dict(self.index_docs())
+        return dict(builder.build(docs, progress=progress))
 
     def index_update(self, *, progress: bool = True) -> dict[str, Any]:
         """Incremental update: re-encode only what changed in the store since the last build."""
@@ -178,7 +189,7 @@ class Application:
                 out.append((dict(s.features), label))
         return out
 
-    def ranker(self) -> Any:
+    def ranker(self) -> RankerModel | None:
         """The current trained ranker when enough decisions back it, else None (fused)."""
         from matching.ranker import RankerModel, versions
 
@@ -225,7 +236,7 @@ class Application:
         from matching.selfsup import hold_out
         from matching.tables import MatchingTables
 
-        talents = list(self.store.iter("talents"))
+        talents = each(Talent, self.store.iter("talents"))
         if len(talents) > library_max:
             rng = random.Random(seed)
             usable = [t for t in talents if hold_out(t) is not None]
@@ -251,7 +262,7 @@ class Application:
 
         return scorer_info(self.ranker(), len(self.decision_examples()))
 
-    def workflows(self) -> Any:
+    def workflows(self) -> Workflows:
         """The matching workflows (match, leads, pairing runs, event shortlists)."""
         from api.workflows import Workflows
 

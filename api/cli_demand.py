@@ -2,47 +2,43 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err = Console(stderr=True)
+from api.cli_common import application, call, console, print_json
+from api.services import demand_map as demand_maps
+from api.services.errors import Invalid
 
 
 def parse_by(text: str) -> tuple[str, ...]:
     """``chain,county`` → ``("chain", "county")``; raises typer.BadParameter on unknown names."""
-    from matching.demand_map import DIMENSIONS
-
-    parts = tuple(p.strip() for p in text.replace("，", ",").split(",") if p.strip())
-    bad = [p for p in parts if p not in DIMENSIONS]
-    if bad or not parts:
-        raise typer.BadParameter(f"只能取 {', '.join(DIMENSIONS)} (逗号分隔)，收到: {text}",
-                                 param_hint="--by")
-    return parts
+    try:
+        return demand_maps.parse_by(text)
+    except Invalid as exc:
+        known = ", ".join(demand_maps.dimensions())
+        raise typer.BadParameter(f"只能取 {known} (逗号分隔)，收到: {text}",
+                                 param_hint="--by") from exc
 
 
 def _print(dm: Any, files: list[Path]) -> None:
-    t = dm.totals
+    t = dm["totals"]
     console.print(f"开放需求 {t['needs']} 项，紧缺指数合计 {t['scarcity']:.2f}"
-                  f"（需求权重 {t['weight']:.2f}），强匹配阈值 {dm.threshold}，"
+                  f"（需求权重 {t['weight']:.2f}），强匹配阈值 {dm['threshold']}，"
                   f"紧缺需求 {t['scarce']} 项，强匹配人才 {t['strong_talents']} 人")
-    if dm.previous:
-        console.print(f"较上期快照 {dm.previous}：紧缺指数变化 {t['scarcity_change']:+.2f}")
+    if dm["previous"]:
+        console.print(f"较上期快照 {dm['previous']}：紧缺指数变化 {t['scarcity_change']:+.2f}")
     table = Table(title="紧缺单元 Top 10")
     from api.demand_pictures import DIM_ZH
 
-    for name in [*(DIM_ZH.get(d, d) for d in dm.by), "需求数", "强匹配人才", "紧缺指数", "变化"]:
+    for name in [*(DIM_ZH.get(d, d) for d in dm["by"]), "需求数", "强匹配人才", "紧缺指数", "变化"]:
         table.add_column(name)
-    for c in dm.cells[:10]:
-        change = "—" if c.change is None else f"{c.change:+.2f}"
-        table.add_row(*c.key.values(), str(c.needs), str(c.strong_talents),
-                      f"{c.scarcity:.2f}", change)
+    for c in dm["cells"][:10]:
+        change = "—" if c["change"] is None else f"{c['change']:+.2f}"
+        table.add_row(*c["key"].values(), str(c["needs"]), str(c["strong_talents"]),
+                      f"{c['scarcity']:.2f}", change)
     console.print(table)
     console.print("已写出: " + "、".join(p.name for p in files))
 
@@ -62,27 +58,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print the map as JSON")] = False,
     ) -> None:
         """高精尖缺 demand map: demand × strong supply × scarcity, tables and pictures."""
-        from api.application import Application
-        from api.demand_export import run_demand_map, write_outputs
-        from api.demand_pictures import MissingCJKFont
-        from api.settings import get_settings
-
         dims = parse_by(by)
-        application = Application(get_settings())
-        if city:
-            try:
-                city = application.taxonomy.city(city).name
-            except (KeyError, ValueError) as exc:
-                err.print(f"[bold red]错误[/]: --city 未知的城市「{city}」 ({exc})")
-                raise typer.Exit(2) from exc
-        try:
-            dm = run_demand_map(application, by=dims, threshold=threshold, city=city,
-                                store=snapshot)
-            files = write_outputs(dm, out)
-        except MissingCJKFont as exc:
-            err.print(f"[bold red]错误[/]: {exc}")
-            raise typer.Exit(2) from exc
+        dm, files = call(lambda: demand_maps.compute(application(), out, by=dims,
+                                                     threshold=threshold, city=city,
+                                                     snapshot=snapshot))
         if as_json:
-            sys.stdout.write(json.dumps(dm.to_dict(), ensure_ascii=False, default=str) + "\n")
+            print_json(dm)
         else:
             _print(dm, files)

@@ -3,27 +3,18 @@ registered on the main app."""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from api.cli_common import application, call, console, err, fail, print_json
+from api.services import accounts
+from api.services.types import JSONObject
 from data.records import WorkGroup
 
-console = Console()
-err = Console(stderr=True)
-
-ROLES = ("admin", "reviewer", "enterprise", "organizer")
-
-
-def _application() -> Any:
-    from api.application import Application
-    from api.settings import get_settings
-
-    return Application(get_settings())
+if TYPE_CHECKING:
+    from api.service.state import ServiceState
 
 
 def serve(
@@ -43,12 +34,9 @@ def serve(
     try:
         app = create_app()
     except SecretKeyError as exc:
-        err.print(f"[bold red]错误[/]: {exc}")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     if demo_accounts:
-        from api.service.auth import ensure_demo_accounts
-
-        _print_accounts(ensure_demo_accounts(app.state.service.application))
+        _print_accounts(accounts.demo_accounts(app.state.service.application))
     if warm:
         import threading
 
@@ -57,7 +45,7 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def _warm(state: Any) -> None:
+def _warm(state: ServiceState) -> None:
     """Background warm-up of the match cache; a failure is reported, not fatal."""
     try:
         n = state.warm()
@@ -66,11 +54,11 @@ def _warm(state: Any) -> None:
         err.print(f"[yellow]预计算匹配结果失败[/]: {exc}")
 
 
-def _print_accounts(accounts: list[dict[str, Any]]) -> None:
+def _print_accounts(shown: list[JSONObject]) -> None:
     table = Table("用户名", "密码", "角色", "工作小组 / 企业", title="演示账号")
-    for a in accounts:
-        table.add_row(a["username"], a["password"], a["role"],
-                      a.get("work_group") or a.get("enterprise_id") or "")
+    for a in shown:
+        table.add_row(str(a["username"]), str(a["password"]), str(a["role"]),
+                      str(a.get("work_group") or a.get("enterprise_id") or ""))
     console.print(table)
 
 
@@ -90,23 +78,11 @@ def user_add(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Create an account; prints its API token once (only its hash is stored)."""
-    from api.service.auth import create_user
-    from data.store.errors import DuplicateIdError
-
-    if role not in ROLES:
-        err.print(f"[bold red]错误[/]: 未知角色「{role}」；可选：{'、'.join(ROLES)}")
-        raise typer.Exit(2)
-    application = _application()
-    try:
-        user, token = create_user(application.store, username, role, password=password,
-                                  work_group=work_group.value if work_group else None,
-                                  enterprise_id=enterprise_id,
-                                  token_days=application.settings.token_days)
-    except (ValueError, DuplicateIdError) as exc:
-        err.print(f"[bold red]错误[/]: {exc}")
-        raise typer.Exit(2) from exc
+    user, token = call(lambda: accounts.add(
+        application(), username, role, password=password, enterprise_id=enterprise_id,
+        work_group=work_group.value if work_group else None))
     if as_json:
-        sys.stdout.write(json.dumps({**user.public(), "token": token}, ensure_ascii=False) + "\n")
+        print_json({**user.public(), "token": token})
         return
     console.print(f"已创建账号 {user.username}（{user.role}）")
     console.print(f"API 令牌（只显示这一次，请妥善保存）：{token}")
@@ -116,9 +92,9 @@ def user_add(
 def user_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
               ) -> None:
     """List the accounts (no secrets)."""
-    users = _application().store.list_users()
+    users = accounts.listing(application())
     if as_json:
-        sys.stdout.write(json.dumps([u.public() for u in users], ensure_ascii=False) + "\n")
+        print_json([u.public() for u in users])
         return
     table = Table("用户名", "角色", "工作小组", "企业", "状态")
     for u in users:
@@ -130,22 +106,8 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
 @user_app.command("disable")
 def user_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Disable an account (its sessions end; its logins and API tokens stop working)."""
-    from data.store.errors import NotFoundError
-
-    try:
-        _application().store.set_user_disabled(username, True)
-    except NotFoundError as exc:
-        err.print(f"[bold red]错误[/]: 找不到账号「{username}」")
-        raise typer.Exit(2) from exc
+    call(lambda: accounts.disable(application(), username))
     console.print(f"账号 {username} 已停用")
-
-
-def _user(application: Any, username: str) -> Any:
-    found = application.store.get_user(username)
-    if found is None:
-        err.print(f"[bold red]错误[/]: 找不到账号「{username}」")
-        raise typer.Exit(2)
-    return found
 
 
 @user_app.command("password")
@@ -155,14 +117,7 @@ def user_password(
                                           confirmation_prompt=True, help="the new password")],
 ) -> None:
     """Set a new web login password (the account's sessions end)."""
-    from api.service.auth import hash_password
-
-    if len(password) < 8:
-        err.print("[bold red]错误[/]: 密码至少 8 个字符")
-        raise typer.Exit(2)
-    application = _application()
-    _user(application, username)
-    application.store.set_user_password(username, hash_password(password))
+    call(lambda: accounts.set_password(application(), username, password))
     console.print(f"账号 {username} 的密码已更新，已登录的会话全部失效")
 
 
@@ -174,15 +129,9 @@ def user_token(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Issue a new API token (printed once); older tokens keep working until revoked."""
-    from api.service.auth import issue_token
-
-    application = _application()
-    user = _user(application, username)
-    token, expires = issue_token(application.store, user.id,
-                                 days or application.settings.token_days)
+    token, expires = call(lambda: accounts.new_token(application(), username, days))
     if as_json:
-        sys.stdout.write(json.dumps({"username": username, "token": token,
-                                     "expires_at": expires}, ensure_ascii=False) + "\n")
+        print_json({"username": username, "token": token, "expires_at": expires})
         return
     console.print(f"API 令牌（只显示这一次，{expires} 到期）：{token}")
 
@@ -190,10 +139,7 @@ def user_token(
 @user_app.command("revoke")
 def user_revoke(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Revoke every API token of an account and end its sessions."""
-    application = _application()
-    user = _user(application, username)
-    n = application.store.revoke_tokens(user.id)
-    application.store.end_sessions(user.id)
+    n = call(lambda: accounts.revoke(application(), username))
     console.print(f"已吊销账号 {username} 的 {n} 个 API 令牌，并结束其全部会话")
 
 

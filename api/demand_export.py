@@ -72,7 +72,7 @@ def gather(app: Any, needs: Sequence[Any], k: int = MATCHES_PER_NEED,
     talents: dict[str, TalentInfo] = {}
     scorer = "fused"
     for need in progress(needs):
-        result, found = wf._ranked(need, k)
+        result, found = wf.ranked(need, k)
         scorer = result.scorer
         candidates[need.id] = [
             Candidate(m.talent_id, float(m.score), tuple(m.details.get("matched_terms", [])),

@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from api.services.errors import Unavailable
+
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
                 "AR PL UMing CN")
@@ -31,7 +33,7 @@ BARS_SIZE = (8.0, 5.0)
 TOP_BARS = 12
 
 
-class MissingCJKFont(RuntimeError):
+class MissingCJKFont(Unavailable, RuntimeError):
     """No CJK-capable font could be found."""
 
     def __init__(self) -> None:

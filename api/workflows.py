@@ -14,20 +14,36 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from data.records import Need, NeedStatus, Suggestion, WorkGroup
+from api.services.errors import EncoderMismatch
+from api.services.errors import NotFound as _NotFound
+from api.typed import each, many, one
+from data.records import (
+    Challenge,
+    Enterprise,
+    Event,
+    Need,
+    NeedStatus,
+    Project,
+    Suggestion,
+    Talent,
+    WorkGroup,
+)
 
 if TYPE_CHECKING:
     from api.application import Application
+    from embeddings.index import SearchIndex
+    from matching.matcher import Matcher, MatchResult
 
 RETRIEVE_K = 200
 """Talents retrieved per need before the matcher re-ranks them."""
 
 
-class NotFound(LookupError):
-    """A record id that the store does not hold."""
+class NotFound(_NotFound):
+    """A record id that the store does not hold (404; one of the domain errors of
+    :mod:`api.services.errors`)."""
 
     def __init__(self, what: str, id: str) -> None:
-        super().__init__(f"找不到{what}「{id}」")
+        super().__init__(what, id)
 
 
 @dataclass
@@ -35,19 +51,29 @@ class Workflows:
     """Matching workflows over one application (store, index, taxonomy, settings)."""
 
     app: Application
-    _index: Any = field(default=None, init=False, repr=False)
-    _matcher: Any = field(default=None, init=False, repr=False)
+    _index: SearchIndex | None = field(default=None, init=False, repr=False)
+    _matcher: Matcher | None = field(default=None, init=False, repr=False)
 
     # -- shared pieces ----------------------------------------------------------------------
     @property
-    def index(self) -> Any:
-        """The serving search index (loaded once)."""
+    def index(self) -> SearchIndex:
+        """The serving search index (loaded once).
+
+        Raises:
+            IndexNotBuilt: no index version is serving (503).
+            EncoderMismatch: the index was built with another encoder than the configured
+                one (409, with the command that rebuilds it).
+        """
         if self._index is None:
-            self._index = self.app.index_builder().load()
+            builder = self.app.index_builder()
+            built_with = builder.folder.manifest().get("encoder")
+            if built_with != builder.encoder.id:
+                raise EncoderMismatch(built_with, builder.encoder.id)
+            self._index = builder.load()
         return self._index
 
     @property
-    def matcher(self) -> Any:
+    def matcher(self) -> Matcher:
         """The matcher: fused weights, or the trained ranker when one is in use."""
         if self._matcher is None:
             from matching.matcher import Matcher
@@ -60,17 +86,27 @@ class Workflows:
 
     def need(self, need_id: str) -> Need:
         """A need or challenge by id."""
-        found = self.app.store.get("needs", need_id) or self.app.store.get("challenges", need_id)
+        store = self.app.store
+        found = one(Need, store.get("needs", need_id) or store.get("challenges", need_id))
         if found is None:
             raise NotFound("需求", need_id)
         return found
 
-    def _ranked(self, need: Need, k: int) -> Any:
+    def ranked(self, need: Need, k: int) -> tuple[MatchResult, dict[str, Talent]]:
+        """The matcher's top ``k`` of the talents retrieved for ``need``, and those talents.
+
+        Args:
+            need: a need or challenge record.
+            k: how many matches.
+
+        Returns:
+            (the match result, talent id → talent of every retrieved talent).
+        """
         from embeddings.render import need_text
 
         hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
-        talents = self.app.store.get_many("talents", [h.id for h in hits])
-        enterprise = (self.app.store.get("enterprises", need.enterprise_id)
+        talents = many(Talent, self.app.store.get_many("talents", [h.id for h in hits]))
+        enterprise = (one(Enterprise, self.app.store.get("enterprises", need.enterprise_id))
                       if need.enterprise_id else None)
         return self.matcher.match_need(need, hits, talents, enterprise, k=k), talents
 
@@ -88,7 +124,7 @@ class Workflows:
             "dropped": [...]}`` (strength only with a calibrated scorer).
         """
         need = self.need(need_id)
-        result, talents = self._ranked(need, k)
+        result, talents = self.ranked(need, k)
         return {
             "need": {"id": need.id, "title": need.title, "kind": str(need.kind),
                      "work_group": need.work_group.value, "chain": need.chain},
@@ -115,17 +151,17 @@ class Workflows:
         """
         from embeddings.render import talent_texts
 
-        talent = self.app.store.get("talents", talent_id)
+        talent = one(Talent, self.app.store.get("talents", talent_id))
         if talent is None:
             raise NotFound("人才", talent_id)
         profile, items = talent_texts(talent)
         hits = self.index.needs_for(profile, items, k=RETRIEVE_K)
-        needs: dict[str, Any] = {}
+        needs: dict[str, Need] = {}
         for entity in ("needs", "challenges"):
-            needs.update(self.app.store.get_many(entity, [h.id for h in hits]))
-        enterprises = self.app.store.get_many(
-            "enterprises", [n.enterprise_id for n in needs.values() if n.enterprise_id])
-        projects = list(self.app.store.iter("projects"))
+            needs.update(many(Need, self.app.store.get_many(entity, [h.id for h in hits])))
+        enterprises = many(Enterprise, self.app.store.get_many(
+            "enterprises", [n.enterprise_id for n in needs.values() if n.enterprise_id]))
+        projects = each(Project, self.app.store.iter("projects"))
         found = self.matcher.needs_for_talent(talent, hits, needs, enterprises, projects, k=k)
         return {
             "talent": {"id": talent.id, "name": talent.name, "category": talent.category,
@@ -150,12 +186,12 @@ class Workflows:
         from embeddings.render import need_text
         from matching.leads import leads_for_challenge
 
-        challenge = self.app.store.get("challenges", challenge_id)
+        challenge = one(Challenge, self.app.store.get("challenges", challenge_id))
         if challenge is None:
             raise NotFound("揭榜挂帅榜单", challenge_id)
         hits = self.index.talents_for(need_text(challenge), k=RETRIEVE_K)
-        talents = self.app.store.get_many("talents", [h.id for h in hits])
-        enterprise = (self.app.store.get("enterprises", challenge.enterprise_id)
+        talents = many(Talent, self.app.store.get_many("talents", [h.id for h in hits]))
+        enterprise = (one(Enterprise, self.app.store.get("enterprises", challenge.enterprise_id))
                       if challenge.enterprise_id else None)
         p = leads_for_challenge(self.matcher, challenge, hits, talents, enterprise, n_leads)
         return {
@@ -177,7 +213,8 @@ class Workflows:
     # -- pairing ----------------------------------------------------------------------------
     def open_needs(self) -> list[Need]:
         """Every open need and challenge, in id order."""
-        out = [n for entity in ("needs", "challenges") for n in self.app.store.iter(entity)]
+        out = [n for entity in ("needs", "challenges")
+               for n in each(Need, self.app.store.iter(entity))]
         return [n for n in out if n.status == NeedStatus.open]
 
     def candidate_edges(self, needs: Sequence[Need], k: int,
@@ -189,7 +226,7 @@ class Workflows:
         conflicts: list[tuple[str, str, str]] = []
         matches: dict[tuple[str, str], Any] = {}
         for need in progress(needs):
-            result, _ = self._ranked(need, k)
+            result, _ = self.ranked(need, k)
             for m in result.matches:
                 edges.append((need.id, m.talent_id, max(float(m.score), 0.0)))
                 matches[(need.id, m.talent_id)] = m
@@ -262,7 +299,7 @@ class Workflows:
                 "alternates": result.get("alternates", {}), "pairs": pairs}
 
     # -- events -----------------------------------------------------------------------------
-    def event_shortlist(self, event: Any, *, k: int = 20, m: int = 3, meeting_cap: int = 4,
+    def event_shortlist(self, event: Event, *, k: int = 20, m: int = 3, meeting_cap: int = 4,
                         strong: float | None = None, fmt: str | None = None,
                         out: Path | None = None,
                         include_contacts: bool = False,
@@ -295,9 +332,9 @@ class Workflows:
         triples = [(n, t, s, getattr(matches.get((n, t)), "explanation", ""))
                    for n, t, s in edges]
         talent_ids = list(dict.fromkeys(t for _, t, _ in edges))
-        talents = self.app.store.get_many("talents", talent_ids)
-        enterprises = self.app.store.get_many(
-            "enterprises", [n.enterprise_id for n in needs if n.enterprise_id])
+        talents = many(Talent, self.app.store.get_many("talents", talent_ids))
+        enterprises = many(Enterprise, self.app.store.get_many(
+            "enterprises", [n.enterprise_id for n in needs if n.enterprise_id]))
         if strong is None:
             scores = sorted(s for _, _, s in edges)
             strong = scores[(3 * len(scores)) // 4] if scores else 0.0

@@ -116,7 +116,8 @@ def _latencies(encode_one: Callable[[str], Any], queries: Sequence[str]) -> list
 class _Config:
     """One measured configuration and its samples."""
 
-    def __init__(self, batch: Callable, one: Callable, n_texts: int, n_queries: int) -> None:
+    def __init__(self, batch: Callable[..., Any], one: Callable[..., Any], n_texts: int,
+                 n_queries: int) -> None:
         self.batch, self.one = batch, one
         self.n_texts, self.n_queries = n_texts, n_queries
         self.rates: list[float] = []

@@ -1,5 +1,10 @@
 """Shared fixtures. ``store`` runs each test against SQLite and PostgreSQL.
 
+``prepared_template`` builds the prepared service environment (sample data, index, a pairing
+run: :func:`api.service.demo.prepare`) once per test session; the API, authz, browser and
+concurrency tests get copies of it — ``prepared`` one per module, ``prepared_fresh`` one per
+test for tests that must not see other tests' writes.
+
 PostgreSQL comes from ``TALENTMATCH_TEST_POSTGRES_URL`` (default
 ``postgresql://root@127.0.0.1:5432/test``); each test gets its own schema (dropped after),
 selected through libpq's ``options=-csearch_path=…``. When the server cannot be reached the
@@ -9,6 +14,7 @@ PostgreSQL tests skip, or fail when ``TALENTMATCH_REQUIRE_POSTGRES=1`` (as in CI
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -18,6 +24,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from api.application import Application
+from api.settings import Settings
 from data.store import Store
 from data.store.engine import normalise_url
 
@@ -95,3 +103,37 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+PREPARED_SIZE = {"talents": 120, "needs": 30}
+"""The sample the prepared environment holds (small: the whole suite shares it)."""
+
+
+@pytest.fixture(scope="session")
+def prepared_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the prepared environment, built once (never served: tests use copies)."""
+    from api.service.demo import prepare
+
+    root = tmp_path_factory.mktemp("prepared")
+    application = prepare(root, **PREPARED_SIZE)
+    application.store.close()  # checkpoints the SQLite WAL: the folder is complete on disk
+    return root
+
+
+def copy_prepared(template: Path, target: Path) -> Application:
+    """A private copy of the prepared environment at ``target``, and the application over it."""
+    shutil.copytree(template, target, ignore=shutil.ignore_patterns("sample"))
+    return Application(Settings(database_url=f"sqlite:///{target / 'tm.db'}",
+                                index_dir=target / "index"))
+
+
+@pytest.fixture(scope="module")
+def prepared(prepared_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Application:
+    """The prepared environment, a copy per test module (the module's tests share it)."""
+    return copy_prepared(prepared_template, tmp_path_factory.mktemp("module") / "env")
+
+
+@pytest.fixture
+def prepared_fresh(prepared_template: Path, tmp_path: Path) -> Application:
+    """The prepared environment, a copy for this test alone."""
+    return copy_prepared(prepared_template, tmp_path / "env")

@@ -17,7 +17,6 @@ from api.application import Application
 from api.service.app import create_app
 from api.service.auth import create_user
 from api.service.authz import TABLE, allowed
-from api.service.demo import prepare
 
 ROLES = ("anonymous", "admin", "reviewer", "enterprise", "organizer")
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -39,8 +38,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
-    application = prepare(tmp_path_factory.mktemp("authz"), talents=120, needs=30)
+def env(prepared: Application) -> Env:
+    application = prepared
     store = application.store
     needs = [n for n in store.iter("needs") if n.enterprise_id]
     enterprise_id = needs[0].enterprise_id

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from api.application import Application
 from api.service.app import create_app
 from api.service.auth import create_user
-from api.service.demo import prepare
 from api.service.schemas import ErrorOut
 from api.service.serving import running_server
 
@@ -28,8 +27,8 @@ MAX_EXAMPLES = 5
 
 
 @pytest.fixture(scope="module")
-def application(tmp_path_factory: pytest.TempPathFactory) -> Application:
-    return prepare(tmp_path_factory.mktemp("contract"), talents=120, needs=30)
+def application(prepared: Application) -> Application:
+    return prepared
 
 
 @pytest.fixture(scope="module")

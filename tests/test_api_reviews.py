@@ -13,13 +13,12 @@ from fastapi.testclient import TestClient
 from api.application import Application
 from api.service.app import create_app
 from api.service.auth import SecretKeyError, create_user, ensure_demo_accounts
-from api.service.demo import prepare
 from api.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def application(tmp_path_factory: pytest.TempPathFactory) -> Application:
-    return prepare(tmp_path_factory.mktemp("reviews"), talents=120, needs=30)
+def application(prepared: Application) -> Application:
+    return prepared
 
 
 @pytest.fixture(scope="module")

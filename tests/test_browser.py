@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from api.application import Application
 from api.service.app import create_app
 from api.service.auth import ensure_demo_accounts
-from api.service.demo import prepare
 from api.service.serving import running_server
 
 pytestmark = pytest.mark.browser
@@ -42,9 +42,9 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+def server(prepared: Application) -> Iterator[tuple[str, dict[str, Any]]]:
     _require_browser()
-    application = prepare(tmp_path_factory.mktemp("browser"), talents=120, needs=30)
+    application = prepared
     accounts = {a["username"]: a for a in ensure_demo_accounts(application)}
     with running_server(create_app(application=application)) as base:
         yield base, accounts

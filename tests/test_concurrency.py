@@ -8,18 +8,17 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
+from api.application import Application
 from api.service.app import create_app
 from api.service.auth import create_user
-from api.service.demo import prepare
 from api.service.serving import running_server
 
 N = 50
 
 
-def test_fifty_concurrent_decisions_one_wins(tmp_path_factory: pytest.TempPathFactory) -> None:
-    application = prepare(tmp_path_factory.mktemp("conc"), talents=80, needs=20)
+def test_fifty_concurrent_decisions_one_wins(prepared_fresh: Application) -> None:
+    application = prepared_fresh
     _, token = create_user(application.store, "c-admin", "admin")
     target = application.store.suggestions(status="proposed")[0]
     headers = {"Authorization": f"Bearer {token}"}

@@ -156,7 +156,7 @@ def test_http_random_bytes_xlsx_is_400(client: tuple[TestClient, dict[str, str],
 
 
 def test_http_upload_name_is_never_a_path() -> None:
-    from api.service.routers.system import _upload_name
+    from api.services.transfer import upload_name as _upload_name
 
     assert _upload_name("../../etc/人才.xlsx", ".xlsx") == "人才.xlsx"
     assert _upload_name("..\\x\\t.csv", ".csv") == "t.csv"

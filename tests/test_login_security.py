@@ -351,7 +351,7 @@ def test_demand_map_threshold_is_clamped_and_nothing_is_cached_in_memory() -> No
     """Thresholds are clamped to a 0.01 grid in [-10, 10] (so the saved maps per index
     version are bounded) and the page keeps no module-level cache of maps (it reads the
     maps the demand-map job saved)."""
-    from api.web import demand_map
+    from api.services import demand_map
 
     assert demand_map.clamp_threshold(None) is None
     assert demand_map.clamp_threshold(float("nan")) is None

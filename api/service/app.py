@@ -13,7 +13,7 @@ from api.application import Application
 from api.service import contract, errors
 from api.service.limits import BodyLimit
 from api.service.routers import events, jobs, matching, records, reviews, system
-from api.service.schemas import ErrorOut
+from api.service.schemas import ErrorOut, Health
 from api.service.secret import session_key
 from api.service.state import ServiceState
 from api.settings import Settings, get_settings
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None,
     state = ServiceState(application)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _ = state.jobs  # start the runner now: jobs a previous process left are marked failed
         try:
             yield
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None,
     contract.install(app)
     app.add_middleware(BodyLimit)
 
-    @app.get("/healthz", tags=["系统"], summary="健康检查（无需登录）")
+    @app.get("/healthz", tags=["系统"], summary="健康检查（无需登录）", response_model=Health)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -1,31 +1,39 @@
 """FastAPI dependencies shared by the API routers and the web pages.
 
-* :func:`get_application` — the one :class:`api.application.Application`.
-* :func:`get_state` — the service state (application, workflows, match cache).
-* :func:`current_user` — the caller from a bearer token or the session cookie (401 if none).
-* :func:`optional_user` — the same, or None.
+* :func:`get_state` — the service state (application, workflows, match cache), and
+  :data:`StateDep`, its ``Annotated`` dependency.
+* :func:`current_user` — the caller from a bearer token or the session cookie (401 if none),
+  and :data:`CurrentUser`; :func:`optional_user` — the same, or None.
+* :func:`api.service.authz.require` — the caller whom the authorisation table allows an
+  action: ``user: Annotated[User, Depends(require("events.read"))]``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 
+from api.application import Application
 from api.service.auth import SESSION_COOKIE, same_token, token_hash
+from api.service.state import ServiceState
 from data.store.users import User
+
+__all__ = ["CurrentUser", "StateDep", "User", "current_user", "get_application", "get_state",
+           "optional_user", "session_data"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_state(request: Request) -> Any:
+def get_state(request: Request) -> ServiceState:
     """The :class:`api.service.state.ServiceState` of the running app."""
-    return request.app.state.service
+    state: ServiceState = request.app.state.service
+    return state
 
 
-def get_application(request: Request) -> Any:
+def get_application(request: Request) -> Application:
     """The :class:`api.application.Application` of the running app."""
-    return request.app.state.service.application
+    return get_state(request).application
 
 
 def session_data(request: Request) -> dict[str, Any] | None:
@@ -77,3 +85,10 @@ def current_user(request: Request) -> User:
         raise HTTPException(401, "需要登录：请提供 Authorization: Bearer <令牌>，或在 /login 登录",
                             headers={"WWW-Authenticate": "Bearer"})
     return user
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+"""The service state, as a route parameter: ``state: StateDep``."""
+
+CurrentUser = Annotated[User, Depends(current_user)]
+"""The authenticated caller, as a route parameter: ``user: CurrentUser``."""

@@ -1,5 +1,9 @@
-"""Domain errors → HTTP, in one place. Every error body is JSON with a Chinese message that
-says what to fix: ``{"error": <code>, "message": <text>, "detail": <optional>}``."""
+"""Domain errors → HTTP responses. Every error body is JSON with a Chinese message that
+says what to fix: ``{"error": <code>, "message": <text>, "detail": <optional>}``.
+
+The status of each domain error comes from the one table of :mod:`api.services.errors`
+(shared with the CLI's exit codes). Anything else — a bare ``ValueError`` from inside the
+code included — is a bug: 500, with the trace logged."""
 
 from __future__ import annotations
 
@@ -13,36 +17,12 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.contract import allowed_methods
-from api.workflows import NotFound
-from data.io import ImportRefused
-from data.store.errors import (
-    ActiveJobExists,
-    ConstraintError,
-    DuplicateIdError,
-    NotFoundError,
-    VersionConflict,
-)
-from embeddings.persist import IndexNotBuilt
+from api.services.errors import CODES, HANDLED, DomainError, status_of
+from data.store.errors import ActiveJobExists
 
 logger = logging.getLogger(__name__)
 
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
-         500: "internal", 503: "unavailable"}
-
-DOMAIN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
-    (ActiveJobExists, 409),
-    (VersionConflict, 409),
-    (DuplicateIdError, 409),
-    (ConstraintError, 409),
-    (NotFound, 404),
-    (NotFoundError, 404),
-    (ImportRefused, 400),
-    (IndexNotBuilt, 503),
-    (ValidationError, 422),
-    (ValueError, 422),  # UnknownValueError (taxonomy) and the other domain value errors
-)
-"""(exception type, status), the first match wins."""
+INTERNAL = "服务器内部错误，请稍后重试或联系管理员"
 
 
 def error_body(status: int, message: str, detail: Any = None) -> dict[str, Any]:
@@ -85,23 +65,26 @@ def _request_validation(request: Request, exc: Exception) -> Response:
 
 
 def _domain_error(request: Request, exc: Exception) -> Response:
+    status = status_of(exc)
+    if status is None:  # pragma: no cover - only registered for the domain errors
+        return _unexpected(request, exc)
     if isinstance(exc, ActiveJobExists):
         return JSONResponse(error_body(409, str(exc), {"job_id": exc.job_id}), 409,
                             headers={"Location": f"/api/v1/jobs/{exc.job_id}"})
-    for kind, status in DOMAIN_ERRORS:
-        if isinstance(exc, kind):
-            if isinstance(exc, ValidationError):
-                detail = _validation_detail(list(exc.errors()))
-                fields = "、".join(d["field"] for d in detail if d["field"]) or "记录"
-                return JSONResponse(error_body(422, f"数据无效：请检查字段 {fields}", detail), 422)
-            return JSONResponse(error_body(status, str(exc)), status)
-    return JSONResponse(error_body(500, "服务器内部错误，请稍后重试或联系管理员"), 500)
+    if isinstance(exc, ValidationError):
+        detail = _validation_detail(list(exc.errors()))
+        fields = "、".join(d["field"] for d in detail if d["field"]) or "记录"
+        return JSONResponse(error_body(422, f"数据无效：请检查字段 {fields}", detail), 422)
+    if isinstance(exc, DomainError):
+        return JSONResponse(error_body(status, exc.message, exc.detail), status,
+                            headers=exc.headers)
+    return JSONResponse(error_body(status, str(exc)), status)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path,
                      exc_info=exc)
-    return JSONResponse(error_body(500, "服务器内部错误，请稍后重试或联系管理员"), 500)
+    return JSONResponse(error_body(500, INTERNAL), 500)
 
 
 def install(app: FastAPI) -> None:
@@ -109,5 +92,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    for kind, _ in DOMAIN_ERRORS:
+    for kind in HANDLED:
         app.add_exception_handler(kind, _domain_error)

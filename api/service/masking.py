@@ -12,8 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import HTTPException
-
+from api.services.errors import NotFound
 from data.store.users import User
 from data.visibility import EMPLOYER_FIELDS, HIDDEN, enterprise_view
 
@@ -34,7 +33,7 @@ def check_need_owner(user: User, need: Any, not_found: str | None = None) -> Non
     about other enterprises' needs.
     """
     if is_enterprise(user) and getattr(need, "enterprise_id", None) != user.enterprise_id:
-        raise HTTPException(404, not_found or f"找不到需求「{need.id}」")
+        raise NotFound(not_found or f"找不到需求「{need.id}」")
 
 
 def new_need_id() -> str:

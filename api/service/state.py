@@ -14,14 +14,21 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.application import Application
 from api.service.auth import PasswordChecker, Sessions
 from api.service.secret import session_key
 from api.service.throttle import LRU, LoginThrottle
+from data.records import Need
 from data.store.users import User
+
+if TYPE_CHECKING:
+    from api.jobs import JobContext, ThreadJobRunner
+    from api.workflows import Workflows
+    from data.store.jobs import Job
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ class ServiceState:
         self.throttle = LoginThrottle(settings.login_max_failures,
                                       settings.login_max_failures_per_ip, settings.login_window_s)
         self._lock = threading.Lock()
-        self._workflows: Any = None
+        self._workflows: Workflows | None = None
         self._versions: tuple[str | None, int] | None = None
         self._checked = 0.0
         self._loading: tuple[str | None, int] | None = None
@@ -57,11 +64,11 @@ class ServiceState:
         self._users: LRU[str, tuple[float, User | None]] = LRU(USER_CACHE_SIZE)
         self.hits = 0
         self.misses = 0
-        self._jobs: Any = None
+        self._jobs: ThreadJobRunner | None = None
 
     # -- background jobs --------------------------------------------------------------------
     @property
-    def jobs(self) -> Any:
+    def jobs(self) -> ThreadJobRunner:
         """The job runner (:class:`api.jobs.JobRunner`), started on first use.
 
         Starting it marks the jobs a previous process left queued or running as failed.
@@ -79,14 +86,18 @@ class ServiceState:
             self._job_done(self.application.store.get_job(job_id))
         return runner
 
-    def _job_context(self, job_id: str) -> Any:
+    def _job_context(self, job_id: str) -> JobContext:
         from api.jobs import JobContext
 
         store = self.application.store
-        return JobContext(application=self.application, workflows=lambda: self.workflows,
-                          report=lambda f, m: store.job_progress(job_id, f, m), job_id=job_id)
 
-    def _job_done(self, job: Any) -> None:
+        def report(fraction: float, message: str) -> None:
+            store.job_progress(job_id, fraction, message)
+
+        return JobContext(application=self.application, workflows=lambda: self.workflows,
+                          report=report, job_id=job_id)
+
+    def _job_done(self, job: Job | None) -> None:
         """After a job (or its interruption): imports and index changes invalidate cached
         matches; an import's uploaded file is removed whatever the outcome."""
         if job is None:
@@ -143,7 +154,7 @@ class ServiceState:
 
     def _swap_in(self, target: tuple[str | None, int]) -> None:
         """Load the workflows of ``target`` (index and matcher), then serve them."""
-        workflows: Any = None
+        workflows: Workflows | None = None
         try:
             workflows = self.application.workflows()
             _ = workflows.index, workflows.matcher
@@ -157,7 +168,7 @@ class ServiceState:
             self._drop_cached()
 
     @property
-    def workflows(self) -> Any:
+    def workflows(self) -> Workflows:
         """The workflows over the serving index (rebuilt when its version changes)."""
         self.versions()
         with self._lock:
@@ -166,7 +177,7 @@ class ServiceState:
             return self._workflows
 
     # -- matches ----------------------------------------------------------------------------
-    def match_need(self, need: Any, k: int) -> dict[str, Any]:
+    def match_need(self, need: Need, k: int) -> dict[str, Any]:
         """``Workflows.match_need`` for ``need``, cached (unmasked; callers mask).
 
         Args:
@@ -236,7 +247,7 @@ class ServiceState:
             self._encoded.clear()
 
     # -- accounts ---------------------------------------------------------------------------
-    def _cached_user(self, key: str, load: Any) -> User | None:
+    def _cached_user(self, key: str, load: Callable[[], User | None]) -> User | None:
         now = time.monotonic()
         hit = self._users.get(key)
         if hit is not None and now - hit[0] < USER_TTL_S:

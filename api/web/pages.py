@@ -1,41 +1,36 @@
 """The web pages: login, review queue and detail, enterprise needs, event exports, audit.
 
 Every page reads the session cookie; every form post carries the session's CSRF token in a
-hidden ``csrf`` field. The pages call the same functions as the API routers.
+hidden ``csrf`` field. The pages call the same services as the API routers
+(:mod:`api.services`); what is here is HTML, cookies and redirects.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.service import masking
-from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, HashingBusy, same_token
+from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, same_token
 from api.service.authz import ROLE_LABELS, allowed
-from api.service.deps import get_state, optional_user, session_data
-from api.service.routers import events as event_routes
-from api.service.routers import jobs as jobs_api
-from api.service.routers.matching import need_matches
-from api.service.routers.reviews import GROUP_LABELS, STATUS_LABELS, audit, decide, queue
-from data.records import Need, NeedKind
-from data.store.users import User
-from data.taxonomy import kind_labels
+from api.service.deps import StateDep, User, optional_user, session_data
+from api.services import accounts, events, matching, records, review
+from api.services.errors import Invalid
+from api.services.review import GROUP_LABELS, STATUS_LABELS
+from api.services.types import JSONObject
+from data.records import NeedKind
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
-KIND_LABELS = kind_labels()
-FEATURE_LABELS = {"dense": "语义相似", "lexical": "关键词", "coverage": "专长覆盖",
-                  "same_chain": "同产业链", "kind_fit": "需求类型契合", "tie": "乡情联系",
-                  "availability": "可在平时间", "seniority": "资历", "freshness": "信息新鲜度",
-                  "retrieval": "检索得分", "dense_profile": "画像相似", "dense_items": "成果相似"}
+MAX_PAGE = 1_000_000
+"""Page numbers beyond this are read as this one (no database integer overflow)."""
+KIND_LABELS = records.KIND_LABELS
 HOME = {"admin": "/review", "reviewer": "/review", "enterprise": "/enterprise",
         "organizer": "/event"}
 
@@ -46,6 +41,10 @@ def page_user(request: Request) -> User:
     if user is None:
         raise HTTPException(401, "需要登录")
     return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+"""The logged-in user of a page, as a route parameter: ``user: PageUser``."""
 
 
 def _need_role(user: User, action: str) -> None:
@@ -96,28 +95,21 @@ def login_form(request: Request, error: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...),
-          csrf: str = Form(""), state: Any = Depends(get_state)) -> Response:
+def login(request: Request, state: StateDep, username: str = Form(...),
+          password: str = Form(...), csrf: str = Form("")) -> Response:
     """Check the password; on success start a new session (new CSRF token).
 
     Failed logins are throttled per account and per client address (429 with Retry-After
     before any hashing); unknown users cost the same hash as known ones.
     """
     _check_csrf(request, csrf)
-    name = username.strip()
     address = request.client.host if request.client else "?"
-    wait = state.throttle.attempt(name, address)  # counted as failed until it succeeds
-    if wait:
-        return _login_refused(request, 429, wait,
-                              f"登录失败次数过多，请 {wait} 秒后再试（按账号和来源地址限制）")
-    user = state.application.store.get_user(name)
-    try:
-        ok = state.passwords.check(user, password)
-    except HashingBusy:
-        return _login_refused(request, 503, 5, "登录请求过多，请稍后重试")
-    if not ok or user is None:
-        return render(request, "login.html", None, error="用户名或密码错误，或账号已停用")
-    state.throttle.succeeded(name, address)
+    outcome = accounts.login(state, username, password, address)
+    user = outcome.user
+    if outcome.retry_after:
+        return _login_refused(request, outcome.status, outcome.retry_after, outcome.message)
+    if user is None:
+        return render(request, "login.html", None, error=outcome.message)
     response = RedirectResponse(HOME.get(user.role, "/"), 303)
     _set_session(request, response, user.id, epoch=user.session_epoch)
     return response
@@ -131,7 +123,7 @@ def _login_refused(request: Request, status: int, retry_after: int, message: str
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form(""), state: Any = Depends(get_state)) -> Response:
+def logout(request: Request, state: StateDep, csrf: str = Form("")) -> Response:
     """End the session: the account's session epoch moves on, so this cookie (and any copy of
     it, and the account's other sessions) no longer logs in."""
     _check_csrf(request, csrf)
@@ -139,8 +131,7 @@ def logout(request: Request, csrf: str = Form(""), state: Any = Depends(get_stat
     if data.get("uid"):
         user = optional_user(request)
         if user is not None:
-            state.application.store.end_sessions(user.id)
-            state.forget_users()
+            accounts.logout(state, user)
     response = RedirectResponse("/login", 303)
     _set_session(request, response, None)
     return response
@@ -148,14 +139,14 @@ def logout(request: Request, csrf: str = Form(""), state: Any = Depends(get_stat
 
 # -- review ---------------------------------------------------------------------------------
 @router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, group: str | None = None, status: str | None = "proposed",
-                 chain: str | None = None, county: str | None = None, page: int = 1,
-                 user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+def review_queue(request: Request, state: StateDep, user: PageUser, group: str | None = None,
+                 status: str | None = "proposed", chain: str | None = None,
+                 county: str | None = None, page: int = 1) -> Response:
     """The review queue with filters and paging."""
     _need_role(user, "suggestions.read")
     group = group or None
     status = status or None
-    items = queue(state, user, group=group, status=status, chain=chain or None,
+    items = review.queue(state.application, user, group=group, status=status, chain=chain or None,
                   county=county or None)
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -168,158 +159,102 @@ def review_queue(request: Request, group: str | None = None, status: str | None 
                   chains=sorted({i["chain"] for i in items if i.get("chain")}))
 
 
-def _detail_context(state: Any, user: User, suggestion_id: str) -> dict[str, Any]:
-    from api.service.routers.reviews import suggestion_for
-
-    s = suggestion_for(state, user, suggestion_id)
-    store = state.application.store
-    need = store.get("needs", s.need_id) or store.get("challenges", s.need_id)
-    talent = store.get("talents", s.talent_id)
-    match, alternates, flags, strength_zh = None, [], [], ""
-    if need is not None:
-        try:
-            result = state.match_need(need, 50)
-        except Exception:  # the index may be missing: show the stored features only
-            result = {"matches": [], "dropped": []}
-        strength_zh = result.get("strength_zh", "")
-        match = next((m for m in result["matches"] if m["talent_id"] == s.talent_id), None)
-        alternates = [m for m in result["matches"] if m["talent_id"] != s.talent_id][:5]
-        flags = list(match["flags"]) if match else []
-        flags += [r for d in result["dropped"] if d["talent_id"] == s.talent_id
-                  for r in d["reasons"]]
-    values = (match or {}).get("contributions") or dict(s.features)
-    top = max([abs(v) for v in values.values()] + [1e-9])
-    bars = [{"name": k, "label": FEATURE_LABELS.get(k, k), "value": v,
-             "width": round(100 * abs(v) / top, 1), "negative": v < 0}
-            for k, v in sorted(values.items(), key=lambda kv: -abs(kv[1]))]
-    return {"s": s, "need": need, "talent": talent, "bars": bars, "flags": flags,
-            "alternates": alternates, "strength_zh": strength_zh,
-            "explanation": s.explanation or
-            (match or {}).get("explanation", ""),
-            "decisions": audit(state, user, suggestion_id=suggestion_id)}
-
-
 @router.get("/review/{suggestion_id}", response_class=HTMLResponse)
-def review_detail(request: Request, suggestion_id: str, error: str | None = None,
-                  user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+def review_detail(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
+                  error: str | None = None) -> Response:
     """A suggestion: explanation, contribution bars, flags, alternates and the decision form."""
     _need_role(user, "suggestions.read")
     return render(request, "detail.html", user, error=error,
-                  **_detail_context(state, user, suggestion_id))
+                  **review.page_detail(state, user, suggestion_id).context())
 
 
 @router.post("/review/{suggestion_id}/decision")
-def review_decide(request: Request, suggestion_id: str, status: str = Form(...),
-                  reason: str = Form(""), version: int = Form(...), csrf: str = Form(""),
-                  user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+def review_decide(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
+                  status: str = Form(...), reason: str = Form(""), version: int = Form(...),
+                  csrf: str = Form("")) -> Response:
     """Apply the decision form; a stale version shows the page again with the conflict."""
-    from data.store.errors import VersionConflict
-
     _check_csrf(request, csrf)
     _need_role(user, "suggestions.decide")
     if not reason.strip():
-        return review_detail(request, suggestion_id, "请填写理由", user, state)
+        return review_detail(request, suggestion_id, state, user, "请填写理由")
     try:
-        decide(state, user, suggestion_id, status, reason, version)
-    except VersionConflict as exc:
-        return review_detail(request, suggestion_id, str(exc), user, state)
+        review.decide(state.application, user, suggestion_id, status, reason, version)
+    except review.VersionConflict as exc:
+        return review_detail(request, suggestion_id, state, user, str(exc))
     return RedirectResponse(f"/review/{suggestion_id}?done=1", 303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, page: int = 1, user: User = Depends(page_user),
-               state: Any = Depends(get_state)) -> Response:
+def audit_page(request: Request, state: StateDep, user: PageUser,
+               page: int = 1) -> Response:
     """The audit trail: who, when, from, to, why."""
     _need_role(user, "audit.read")
-    page = max(1, page)
-    rows = audit(state, user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    page = min(max(1, page), MAX_PAGE)
+    rows = review.audit(state.application, user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render(request, "audit.html", user, rows=rows[:PAGE_SIZE], page=page,
                   more=len(rows) > PAGE_SIZE)
 
 
 # -- enterprise -----------------------------------------------------------------------------
 @router.get("/enterprise", response_class=HTMLResponse)
-def enterprise_home(request: Request, error: str | None = None,
-                    user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+def enterprise_home(request: Request, state: StateDep, user: PageUser,
+                    error: str | None = None) -> Response:
     """The enterprise's needs and the form to post one."""
     _need_role(user, "needs.write")
-    store = state.application.store
-    needs = [n for e in ("needs", "challenges") for n in store.iter(e)
-             if user.role == "admin" or n.enterprise_id == user.enterprise_id][:200]
-    enterprise = store.get("enterprises", user.enterprise_id) if user.enterprise_id else None
-    taxonomy = state.application.taxonomy
-    city = state.application.settings.city
-    chains = [e["name"] for e in taxonomy.vocabulary("chain", city).entries]
-    return render(request, "enterprise.html", user, needs=needs, enterprise=enterprise,
-                  chains=chains, kinds=[k.value for k in NeedKind], error=error)
+    shown = records.enterprise_page(state.application, user)
+    return render(request, "enterprise.html", user, needs=shown.needs,
+                  enterprise=shown.enterprise, chains=shown.chains,
+                  kinds=[k.value for k in NeedKind], error=error)
 
 
 @router.post("/enterprise/needs")
-def enterprise_post_need(request: Request, title: str = Form(...), kind: str = Form("tech"),
+def enterprise_post_need(request: Request, state: StateDep, user: PageUser,
+                         title: str = Form(...), kind: str = Form("tech"),
                          description: str = Form(""), required_expertise: str = Form(""),
-                         chain: str = Form(""), csrf: str = Form(""),
-                         user: User = Depends(page_user),
-                         state: Any = Depends(get_state)) -> Response:
+                         chain: str = Form(""), csrf: str = Form("")) -> Response:
     """Post a need for the caller's enterprise, then show its masked matches."""
-    from api.service.routers.records import canonicalise
-
     _check_csrf(request, csrf)
     _need_role(user, "needs.write")
-    data = {"id": f"N-{uuid.uuid4().hex[:10]}", "enterprise_id": user.enterprise_id,
-            "kind": kind, "title": title, "description": description,
-            "required_expertise": required_expertise, "chain": chain or None,
-            "city": state.application.settings.city}
+    data: JSONObject = {"kind": kind, "title": title, "description": description,
+            "required_expertise": required_expertise, "chain": chain or None}
     try:
-        need = Need.model_validate(canonicalise(state, data))
-    except ValueError as exc:
-        return enterprise_home(request, f"需求无效：{exc}", user, state)
-    state.application.store.upsert("needs", [need])
-    return RedirectResponse(f"/enterprise/needs/{need.id}", 303)
+        need_id = records.create_need(state.application, user, data)
+    except Invalid as exc:
+        return enterprise_home(request, state, user, exc.message)
+    return RedirectResponse(f"/enterprise/needs/{need_id}", 303)
 
 
 @router.get("/enterprise/needs/{need_id}", response_class=HTMLResponse)
-def enterprise_need(request: Request, need_id: str, user: User = Depends(page_user),
-                    state: Any = Depends(get_state)) -> Response:
+def enterprise_need(request: Request, need_id: str, state: StateDep,
+                    user: PageUser) -> Response:
     """A need and its matches (masked for enterprise accounts)."""
     _need_role(user, "matches.need")
-    result = need_matches(state, user, need_id, 20)
-    need = state.workflows.need(need_id)
-    return render(request, "enterprise_need.html", user, need=need, result=result,
-                  masked=masking.is_enterprise(user))
+    result = matching.need_matches(state, user, need_id, 20)
+    return render(request, "enterprise_need.html", user,
+                  need=matching.need(state, need_id), result=result,
+                  masked=matching.is_masked(user))
 
 
 # -- events ---------------------------------------------------------------------------------
 @router.get("/event", response_class=HTMLResponse)
-def event_page(request: Request, event_id: str = "EV-sample", job: str | None = None,
-               user: User = Depends(page_user), state: Any = Depends(get_state)) -> Response:
+def event_page(request: Request, state: StateDep, user: PageUser,
+               event_id: str = "EV-sample",
+               job: str | None = None) -> Response:
     """The events, the form to build a shortlist, and the newest shortlist (or the job
     building it: the page refreshes itself until it is done)."""
     _need_role(user, "events.shortlist")
-    items = state.application.store.list_events()
-    events = [event_routes.SAMPLE_EVENT.model_dump(mode="json"), *items]
-    shown = state.jobs.get(job) if job else None
-    if shown is not None and not jobs_api.may_see(user, shown):
-        shown = None
-    if shown is None:
-        shown = event_routes.latest_shortlist(state, event_id)
-    result = shown.result if shown is not None and shown.status == "succeeded" else None
-    return render(request, "event.html", user, events=events, event_id=event_id,
-                  result=result, job=jobs_api.job_out(shown) if shown is not None else None)
+    shown = events.page(state, user, event_id, job)
+    return render(request, "event.html", user, events=shown.events, event_id=event_id,
+                  result=shown.result, job=shown.job)
 
 
 @router.post("/event/shortlist", response_class=HTMLResponse)
-def event_shortlist(request: Request, event_id: str = Form("EV-sample"), m: int = Form(3),
-                    csrf: str = Form(""), user: User = Depends(page_user),
-                    state: Any = Depends(get_state)) -> Response:
+def event_shortlist(request: Request, state: StateDep, user: PageUser,
+                    event_id: str = Form("EV-sample"),
+                    m: int = Form(3), csrf: str = Form("")) -> Response:
     """Queue the shortlist job and show its progress (a running one is shown instead)."""
-    from api.service.schemas import ShortlistIn
-    from data.store.errors import ActiveJobExists
-
     _check_csrf(request, csrf)
     _need_role(user, "events.shortlist")
-    try:
-        job_id = event_routes.start_shortlist(state, user, event_id, ShortlistIn(m=m)).id
-    except ActiveJobExists as exc:
-        job_id = exc.job_id
+    job_id = events.start_or_running(state, user, event_id, m)
     query = urlencode({"event_id": event_id, "job": job_id})
     return RedirectResponse(f"/event?{query}", 303)

@@ -1,1 +1,1 @@
-"""The API routers (``/api/v1``): thin layers over the application and its workflows."""
+"""The API routers (``/api/v1``): thin layers over the service layer (:mod:`api.services`)."""

@@ -1,0 +1,212 @@
+"""The 高精尖缺 demand map: requests only read the full map saved for the serving index
+version; when there is none, a ``demand_map`` job computes it (and the caller is told to
+come back). Enterprise accounts see their own needs plus aggregates.
+
+``threshold`` is clamped to :data:`THRESHOLD_RANGE` and rounded to two decimals, which
+bounds the saved maps per index version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from api.demand_service import PICTURES, index_version, picture
+from api.demand_service import saved_map as _saved_map
+from api.services import jobs
+from api.services.errors import Invalid, NotFound, Unavailable
+from api.services.types import JSONObject, Progress, User
+from api.typed import each
+from data.records import Need
+from data.store.errors import ActiveJobExists
+from data.store.jobs import INTERRUPTED, Job
+from embeddings.persist import IndexNotBuilt
+
+if TYPE_CHECKING:
+    from api.application import Application
+    from api.service.state import ServiceState
+
+THRESHOLD_RANGE = (-10.0, 10.0)
+"""Fused scores lie in [0, 1]; a trained ranker's logits rarely leave ±10."""
+RETRY_FAILED_AFTER_S = 60.0
+"""A failed computation of the same map is shown (not retried) for this long."""
+
+
+def dimensions() -> tuple[str, ...]:
+    """The cell dimensions a map may be cut by."""
+    from matching.demand_map import DIMENSIONS
+
+    return tuple(DIMENSIONS)
+
+
+def parse_by(value: str) -> tuple[str, ...]:
+    """``chain,county`` → ``("chain", "county")`` (422 on an unknown dimension)."""
+    known = dimensions()
+    parts = tuple(p.strip() for p in value.replace("，", ",").split(",") if p.strip())
+    if not parts or any(p not in known for p in parts):
+        raise Invalid(f"参数 by 只能取 {', '.join(known)}（逗号分隔），收到「{value}」")
+    return parts
+
+
+def clamp_threshold(value: float | None) -> float | None:
+    """``value`` clamped to :data:`THRESHOLD_RANGE` and rounded to 0.01 (None: default)."""
+    if value is None or value != value:  # None or NaN: the default threshold
+        return None
+    low, high = THRESHOLD_RANGE
+    return round(min(max(float(value), low), high), 2)
+
+
+def own_need_ids(app: Application, user: User) -> set[str]:
+    """The ids of the needs and challenges of ``user``'s enterprise (empty for others)."""
+    if str(user.role) != "enterprise" or not user.enterprise_id:
+        return set()
+    return {n.id for entity in ("needs", "challenges") for n in each(Need, app.store.iter(entity))
+            if n.enterprise_id == user.enterprise_id}
+
+
+def _params(by: Sequence[str], threshold: float | None) -> JSONObject:
+    return {"by": list(by), "threshold": threshold}
+
+
+def _recent_failure(app: Application, params: JSONObject) -> Job | None:
+    """The last job for these parameters if it failed less than a minute ago (a job
+    interrupted by a restart does not count: it is simply queued again)."""
+    for job in app.store.jobs(kind="demand_map", limit=20):
+        if job.params == params:
+            if job.status != "failed" or job.finished_at is None or job.error == INTERRUPTED:
+                return None
+            age = (dt.datetime.now(dt.UTC) - job.finished_at).total_seconds()
+            return job if age < RETRY_FAILED_AFTER_S else None
+    return None
+
+
+@dataclass
+class MapOrJob:
+    """The saved map (``full``), or the job computing it (``job``, a job view)."""
+
+    full: JSONObject | None
+    job: JSONObject | None
+
+
+def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
+                 threshold: float | None) -> MapOrJob:
+    """The saved map, or the job computing it — queued now when none is running.
+
+    ``job`` may be a computation that failed less than a minute ago (it is shown, not
+    retried).
+
+    Raises:
+        IndexNotBuilt: no index version is serving (503).
+        Unavailable: the job ended between two reads (503, retry).
+    """
+    app = state.application
+    threshold = clamp_threshold(threshold)
+    data = _saved_map(app, by, threshold)
+    if data is not None:
+        return MapOrJob(data, None)
+    if index_version(app) is None:
+        raise IndexNotBuilt(Path(app.settings.index_dir))
+    params = _params(by, threshold)
+    job = _recent_failure(app, params)
+    if job is None:
+        try:
+            job = jobs.submit(state, user, "demand_map", params)
+        except ActiveJobExists as exc:
+            job = state.jobs.get(exc.job_id)
+    if job is None:  # pragma: no cover - the active job ended between two reads
+        raise Unavailable("需求地图正在更新，请稍后重试", headers={"Retry-After": "2"})
+    return MapOrJob(None, jobs.view(job))
+
+
+def pending_job(found: MapOrJob) -> JSONObject:
+    """The job computing the map, for an API answer of 202.
+
+    Raises:
+        Unavailable: the last computation failed a moment ago (503; the page shows it
+            instead).
+    """
+    assert found.job is not None
+    if found.job.get("status") == "failed":
+        raise Unavailable(f"需求地图计算失败：{found.job.get('error')}；一分钟后可重试，或由管理员 "
+                          "POST /api/v1/demand-map/recompute")
+    return found.job
+
+
+def view(app: Application, user: User, full: JSONObject, chain: str = "",
+         county: str = "") -> JSONObject:
+    """The map cut down to what ``user``'s role may see, optionally to one chain or county."""
+    from api.demand_export import view_for_role
+
+    data: JSONObject = view_for_role(full, str(user.role), own_need_ids(app, user))
+    if not chain and not county:
+        return data
+
+    def keep(item: dict[str, dict[str, str]]) -> bool:
+        key = item.get("key", item)
+        return (not chain or key.get("chain") == chain) and \
+            (not county or key.get("county") == county)
+
+    return {**data, **{name: [c for c in data[name] if keep(c)]  # type: ignore[union-attr,arg-type]
+                       for name in ("cells", "scarce", "high_end")}}
+
+
+def recompute(state: ServiceState, user: User, by: Sequence[str],
+              threshold: float | None) -> JSONObject:
+    """Queue a recomputation of the map of the serving index version (the job's view)."""
+    app = state.application
+    if index_version(app) is None:
+        raise IndexNotBuilt(Path(app.settings.index_dir))
+    return jobs.start(state, user, "demand_map", _params(by, clamp_threshold(threshold)))
+
+
+def picture_of(app: Application, by: Sequence[str], threshold: float | None,
+               name: str) -> tuple[bytes, str]:
+    """A picture of the saved map (heatmap.png/svg, bars.png/svg) and its media type.
+
+    Raises:
+        NotFound: an unknown picture, or the map is not computed yet (404).
+    """
+    if name not in PICTURES:
+        raise NotFound(f"没有图片「{name}」")
+    content = picture(app, by, threshold, name)
+    if content is None:
+        raise NotFound("需求地图尚未计算：请先打开 /demand-map 页面")
+    return content, PICTURES[name]
+
+
+def resolve_city(app: Application, city: str | None) -> str | None:
+    """The canonical name of ``city`` (None: the settings' city).
+
+    Raises:
+        Invalid: an unknown city (422; the message lists what went wrong).
+    """
+    if not city:
+        return None
+    try:
+        return app.taxonomy.city(city).name
+    except (KeyError, ValueError) as exc:
+        raise Invalid(f"--city 未知的城市「{city}」 ({exc})") from exc
+
+
+def compute(app: Application, out: Path, *, by: Sequence[str], threshold: float | None,
+            city: str | None, snapshot: bool, progress: Progress = iter) -> tuple[JSONObject,
+                                                                                   list[Path]]:
+    """Compute the map in the foreground (the CLI), store a snapshot, write every file.
+
+    Returns:
+        (the map, the files written).
+
+    Raises:
+        Invalid: an unknown city (422).
+        MissingCJKFont: the pictures need a CJK font that is not installed.
+    """
+    from api.demand_export import run_demand_map, write_outputs
+
+    dm = run_demand_map(app, by=tuple(by), threshold=threshold,
+                        city=resolve_city(app, city), store=snapshot, progress=progress)
+    files = write_outputs(dm, out)
+    data: JSONObject = dm.to_dict()
+    return data, files

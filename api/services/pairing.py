@@ -1,0 +1,94 @@
+"""Pairing runs (资智结对): start one as a background job (the service), run one in the
+foreground (the CLI), and show a stored run as the caller may see it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from api.services import jobs
+from api.services.errors import Invalid
+from api.services.types import JSONObject, Progress, User
+from api.typed import many
+from data.records import Need
+
+if TYPE_CHECKING:
+    from api.service.state import ServiceState
+    from api.workflows import Workflows
+
+RUN_KEYS = ("run_id", "solver", "objective", "partial", "messages", "pairs", "alternates")
+"""The fields of a run the CLI's ``pair run --json`` prints."""
+
+
+def check_solver(solver: str) -> None:
+    """Fail before any work when ``solver`` is unknown (422, naming the known solvers)."""
+    from matching.solvers import make_solver
+
+    try:
+        make_solver(solver)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+def start(state: ServiceState, user: User, *, solver: str = "flow", max_load: int = 3,
+          demand: int = 1, min_score: float = 0.0, k: int = 20) -> JSONObject:
+    """Queue a pairing run over every open need (its suggestions go to the review queue).
+
+    Returns:
+        The job's view.
+
+    Raises:
+        Invalid: an unknown solver (422).
+        ActiveJobExists: a pairing run is queued or running (409).
+    """
+    check_solver(solver)
+    params: JSONObject = {"solver": solver, "max_load": max_load, "demand": demand,
+                          "min_score": min_score, "k": k, "started_by": user.username}
+    return jobs.start(state, user, "pairing", params)
+
+
+def run(workflows: Workflows, *, solver: str = "flow", max_load: int = 3, demand: int = 1,
+        min_score: float = 0.0, k: int = 20, started_by: str = "cli",
+        progress: Progress = iter) -> JSONObject:
+    """A pairing run in the foreground (:meth:`api.workflows.Workflows.pair_run`)."""
+    check_solver(solver)
+    result: JSONObject = workflows.pair_run(solver=solver, max_load=max_load, demand=demand,
+                                            min_score=min_score, k=k, started_by=started_by,
+                                            progress=progress)
+    return result
+
+
+def show(workflows: Workflows, run_id: str) -> JSONObject:
+    """A stored run with its suggestions (404 when unknown)."""
+    shown: JSONObject = workflows.pair_show(run_id)
+    return shown
+
+
+def show_for(state: ServiceState, user: User, run_id: str) -> JSONObject:
+    """A stored run as ``user`` may see it: a reviewer sees its own work group's pairs,
+    alternates and messages."""
+    shown = show(state.workflows, run_id)
+    if user.role != "reviewer":
+        return shown
+    alternates: dict[str, list[str]] = shown.get("alternates") or {}  # type: ignore[assignment]
+    groups = need_groups(state, list(alternates))
+    others = {n for n, g in groups.items() if g != user.work_group}
+    pairs: list[dict[str, Any]] = shown["pairs"]  # type: ignore[assignment]
+    messages: list[str] = shown.get("messages", [])  # type: ignore[assignment]
+    shown["pairs"] = [p for p in pairs if p["work_group"] == user.work_group]
+    shown["alternates"] = {n: list(ids) for n, ids in alternates.items()
+                           if groups.get(n) == user.work_group}
+    shown["messages"] = [m for m in messages if not any(f"「{n}」" in m for n in others)]
+    return shown
+
+
+def need_groups(state: ServiceState, need_ids: list[str]) -> dict[str, str]:
+    """The work group of each need or challenge id (unknown ids left out).
+
+    Returns:
+        Need id → work group value (``tech_return`` …).
+    """
+    store = state.application.store
+    needs: dict[str, Need] = {}
+    for entity in ("needs", "challenges"):
+        needs.update(many(Need, store.get_many(entity, need_ids)))
+    return {n: str(getattr(r.work_group, "value", r.work_group)) for n, r in needs.items()}

@@ -1,0 +1,193 @@
+"""CRUD and keyword search of talents, enterprises, needs, challenges and projects, as the
+caller may see them (an enterprise: its own needs only, masked talents)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from api.service import masking
+from api.services.errors import Conflict, Invalid, NotFound
+from api.services.types import JSONObject, User
+from api.typed import each, one
+from data.normalise import NormaliseError, normalise
+from data.records import ENTITY_MODELS, Enterprise, Need, Record
+from data.taxonomy import entity_labels, kind_labels
+
+if TYPE_CHECKING:
+    from api.application import Application
+    from api.service.state import ServiceState
+
+ENTITIES = ("talents", "enterprises", "needs", "challenges", "projects")
+FILTERS = ("chain", "county", "category", "status", "kind", "enterprise_id")
+NEED_ENTITIES = ("needs", "challenges")
+LABELS = entity_labels("title")
+KIND_LABELS = kind_labels()
+"""Need kind → Chinese label, from the taxonomy (pages show it)."""
+
+
+def canonicalise(app: Application, data: JSONObject) -> JSONObject:
+    """Taxonomy-canonical values for the categorical fields of ``data``
+    (:func:`data.normalise.normalise`, the importer's rules).
+
+    Raises:
+        Invalid: a value no vocabulary accepts (the message names the field and the
+            accepted values).
+    """
+    try:
+        out: JSONObject = normalise(data, app.taxonomy, app.settings.city)
+    except NormaliseError as exc:
+        raise Invalid(str(exc)) from exc
+    return out
+
+
+def public(app: Application, entity: str, record: Record, user: User,
+           approved: set[str] | None = None) -> JSONObject:
+    """``record`` as ``user`` may see it (an enterprise: a masked talent until a pairing
+    with one of its needs is approved)."""
+    data: JSONObject = record.model_dump(mode="json")
+    if entity == "talents" and masking.is_enterprise(user):
+        store = app.store
+        approved = masking.approved_talents(store, user) if approved is None else approved
+        talent_id = str(data["id"])
+        unmasked = talent_id in approved
+        contact = store.get_contact("talents", talent_id) if unmasked else None
+        masked: JSONObject = masking.mask_talent(data, unmasked, contact)
+        return masked
+    return data
+
+
+def not_found(entity: str, id: str) -> str:
+    """The message of a missing record (also an enterprise's answer for others' needs)."""
+    return f"找不到{LABELS[entity]}「{id}」：请检查编号"
+
+
+def _get(app: Application, entity: str, id: str) -> Record:
+    record = app.store.get(entity, id)
+    if record is None:
+        raise NotFound(not_found(entity, id))
+    return record
+
+
+def search(app: Application, user: User, entity: str, *, q: str | None = None,
+           filters: dict[str, str | None] | None = None, limit: int = 50,
+           offset: int = 0) -> JSONObject:
+    """Records of ``entity`` matching the filters and every word of ``q`` (paged).
+
+    Words are looked for only in what the caller may see. Returns
+    ``{"total", "limit", "offset", "items"}``.
+    """
+    wanted = dict(filters or {})
+    if entity in NEED_ENTITIES and masking.is_enterprise(user):
+        wanted["enterprise_id"] = user.enterprise_id
+    given = {k: v for k, v in wanted.items() if v is not None}
+    store = app.store
+    approved = masking.approved_talents(store, user)
+    # filters, words and the total are all SQL over the view the caller has
+    # (data.visibility): an enterprise's talent search looks at the masked text, except
+    # for its approved pairings
+    masked = sorted(approved) if entity == "talents" and masking.is_enterprise(user) else None
+    total, page = store.search(entity, given, q.split() if q else [], limit, offset,
+                               masked_except=masked)
+    found = [public(app, entity, record, user, approved) for record in page]
+    return {"total": total, "limit": limit, "offset": offset, "items": list(found)}
+
+
+def read(app: Application, user: User, entity: str, id: str) -> JSONObject:
+    """One record as the caller may see it (404 also for another enterprise's need)."""
+    record = _get(app, entity, id)
+    if entity in NEED_ENTITIES:
+        masking.check_need_owner(user, record, not_found(entity, id))
+    return public(app, entity, record, user)
+
+
+def create(app: Application, user: User, entity: str, body: BaseModel) -> JSONObject:
+    """Store a new record (an enterprise's need gets a service-assigned id).
+
+    Raises:
+        Invalid: a vocabulary value no list accepts (422).
+        Conflict: the id exists (409).
+    """
+    data: JSONObject = body.model_dump(mode="json", exclude_unset=True)
+    if entity in NEED_ENTITIES and masking.is_enterprise(user):
+        data["enterprise_id"] = user.enterprise_id
+        data["id"] = masking.new_need_id()  # the service assigns it: no id probing
+    record: Any = ENTITY_MODELS[entity].model_validate(canonicalise(app, data))
+    if app.store.get(entity, record.id) is not None:
+        raise Conflict(f"{LABELS[entity]}编号「{record.id}」已存在：请换一个编号，或用 PATCH 修改")
+    app.store.upsert(entity, [record])
+    return public(app, entity, _get(app, entity, record.id), user)
+
+
+def create_need(app: Application, user: User, data: JSONObject) -> str:
+    """Store a need posted from the enterprise page (for the caller's enterprise); returns
+    its new id.
+
+    Raises:
+        Invalid: the need is not valid (the message says why).
+    """
+    from pydantic import ValidationError
+
+    data = {**data, "id": masking.new_need_id(), "enterprise_id": user.enterprise_id,
+            "city": app.settings.city}
+    try:
+        need = Need.model_validate(canonicalise(app, data))
+    except (Invalid, ValidationError) as exc:
+        raise Invalid(f"需求无效：{exc}") from exc
+    app.store.upsert("needs", [need])
+    return need.id
+
+
+def update(state: ServiceState, user: User, entity: str, id: str,
+           changes: BaseModel) -> JSONObject:
+    """Change the fields given in ``changes`` (an Update schema; unset fields stay); cached
+    matches are dropped."""
+    app = state.application
+    body: JSONObject = changes.model_dump(mode="json", exclude_unset=True)
+    store = app.store
+    current = _get(app, entity, id)
+    if entity in NEED_ENTITIES:
+        masking.check_need_owner(user, current, not_found(entity, id))
+        if masking.is_enterprise(user):
+            body = {**body, "enterprise_id": user.enterprise_id}
+    merged: JSONObject = {**current.model_dump(mode="json"), **canonicalise(app, body), "id": id}
+    if entity in ("talents", "enterprises"):
+        contact = store.get_contact(entity, id)
+        if contact is not None and "contact" not in body:
+            merged["contact"] = contact.model_dump(mode="json")
+    store.upsert(entity, [ENTITY_MODELS[entity].model_validate(merged)])
+    state.clear_cache()
+    return public(app, entity, _get(app, entity, id), user)
+
+
+def delete(state: ServiceState, user: User, entity: str, id: str) -> None:
+    """Delete a record (an enterprise: its own needs only); cached matches are dropped."""
+    app = state.application
+    record = _get(app, entity, id)
+    if entity in NEED_ENTITIES:
+        masking.check_need_owner(user, record, not_found(entity, id))
+    app.store.delete(entity, [id])
+    state.clear_cache()
+
+
+@dataclass
+class EnterprisePage:
+    """What the enterprise page shows: the caller's needs, its enterprise, the chains."""
+
+    needs: list[Need]
+    enterprise: Enterprise | None
+    chains: list[str]
+
+
+def enterprise_page(app: Application, user: User, limit: int = 200) -> EnterprisePage:
+    """The caller's needs and challenges (an admin: everyone's), at most ``limit``, its
+    enterprise, and the city's industry chains (for the form)."""
+    store = app.store
+    needs = [n for e in NEED_ENTITIES for n in each(Need, store.iter(e))
+             if user.role == "admin" or n.enterprise_id == user.enterprise_id][:limit]
+    enterprise = (one(Enterprise, store.get("enterprises", user.enterprise_id))
+                  if user.enterprise_id else None)
+    chains = [str(e["name"]) for e in app.taxonomy.vocabulary("chain", app.settings.city).entries]
+    return EnterprisePage(needs, enterprise, chains)
