@@ -126,3 +126,24 @@ def test_a_large_upload_answers_202_with_its_job(
     assert int(got.headers["content-length"]) == len(got.content)
     done = client.app.state.service.jobs.wait(job["id"], timeout=300)  # type: ignore[attr-defined]
     assert done is not None and done.status == "succeeded", done
+
+
+def test_search_counts_in_sql_and_bounds_the_offset(
+        env: tuple[TestClient, dict[str, str], Application]) -> None:
+    client, headers, app = env
+    got = client.get("/api/v1/talents", params={"q": "工程", "limit": 5}, headers=headers)
+    assert got.status_code == 200
+    body = got.json()
+    expected = sum(1 for t in app.store.iter("talents")
+                   if "工程" in "\n".join(str(v) for v in _scalars(t.model_dump(mode="json"))))
+    assert body["total"] == expected > 5 and len(body["items"]) == 5
+    huge = client.get("/api/v1/talents", params={"offset": 2**63}, headers=headers)
+    assert huge.status_code == 422
+
+
+def _scalars(data: object) -> list[object]:
+    if isinstance(data, dict):
+        return [v for x in data.values() for v in _scalars(x)]
+    if isinstance(data, list):
+        return [v for x in data for v in _scalars(x)]
+    return [] if data is None else [data]
