@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from data.columns import COLUMNS
@@ -70,14 +72,14 @@ def test_labels_come_from_the_taxonomy() -> None:
 def test_the_service_path_uses_the_same_rules() -> None:
     from types import SimpleNamespace
 
-    from api.service.routers.records import canonicalise
+    from api.services.errors import Invalid
+    from api.services.records import canonicalise
 
-    state = SimpleNamespace(application=SimpleNamespace(
-        taxonomy=TAX, settings=SimpleNamespace(city="平顶山")))
+    app: Any = SimpleNamespace(taxonomy=TAX, settings=SimpleNamespace(city="平顶山"))
     body = {"level": "A类", "intent": ["柔性引进"], "ties": "平顶山籍", "kind": "人才引进",
             "chains": ["尼龙新材料"], "min_title": "教授"}
-    assert canonicalise(state, body) == normalise(body, TAX, "平顶山") == {
+    assert canonicalise(app, body) == normalise(body, TAX, "平顶山") == {
         "level": "A", "intent": ["柔性"], "ties": ["籍贯"], "kind": "talent",
         "chains": ["尼龙新材料"], "min_title": "正高级"}
-    with pytest.raises(ValueError, match="字段 level"):
-        canonicalise(state, {"level": "Z"})
+    with pytest.raises(Invalid, match="字段 level"):  # the service's 422, naming the field
+        canonicalise(app, {"level": "Z"})
