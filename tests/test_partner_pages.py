@@ -230,3 +230,55 @@ def test_shortlist_warnings_name_controls_of_the_form(env: Any) -> None:
     for note in notes:
         if "可" in note and ("调高" in note or "降低" in note or "增加" in note):
             assert re.search(r"「[^」]+」", note), note
+
+
+def _wait_for_map(client: TestClient) -> str:
+    for _ in range(900):
+        answer = client.get("/demand-map")
+        if answer.status_code == 200:
+            return answer.text
+        assert "失败" not in answer.text, answer.text
+        time.sleep(0.2)
+    raise AssertionError("the demand map was not computed")
+
+
+TALENT_ID = re.compile(r"\bT\d{6}\b")
+
+
+def test_demand_map_reads_the_snapshot_names_talents_and_downloads(env: Any) -> None:
+    from openpyxl import load_workbook
+
+    client, app, accounts = env
+    _login(client, accounts["admin"])
+    html = _wait_for_map(client)
+    assert "产业链 × 专业方向" not in html
+    assert not TALENT_ID.search(html.split("<h2>单元格</h2>")[1]), "raw talent ids shown"
+    before = len(app.store.jobs(kind="demand_map", limit=200))
+    started = time.perf_counter()
+    again = client.get("/demand-map")
+    elapsed = time.perf_counter() - started
+    assert again.status_code == 200 and elapsed < 3.0, elapsed
+    assert len(app.store.jobs(kind="demand_map", limit=200)) == before  # nothing computed
+    book = load_workbook(io.BytesIO(client.get("/demand-map/download?format=xlsx").content))
+    assert book.sheetnames == ["单元格", "紧缺需求", "高精尖"]
+    csv = client.get("/demand-map/download?format=csv")
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
+    csrf = CSRF.search(html)
+    assert csrf and "重新计算" in html
+    queued = client.post("/demand-map/recompute", data={"csrf": csrf.group(1)},
+                         follow_redirects=False)
+    assert queued.status_code == 303 and "job=" in queued.headers["location"]
+    progress = client.get(queued.headers["location"]).text
+    assert "高精尖缺人才需求分布图" in progress  # the last map stays on the page
+    # enterprises: masked names, their own needs only in the 紧缺 list
+    _login(client, accounts["enterprise"])
+    mine = client.get("/demand-map").text
+    assert "重新计算（管理员）" not in mine
+    assert not TALENT_ID.search(mine)
+    own = {n.title for n in app.store.iter("needs")
+           if n.enterprise_id == accounts["enterprise"]["enterprise_id"]}
+    scarce = mine.split('id="scarce"')[1].split("</table>")[0]
+    titles = re.findall(r"<tr>\s*<td>([^<]+)</td>", scarce)
+    assert all(t.strip() in own for t in titles), titles
+    names = re.findall(r"([^\s；>（]+)（0\.\d+）缺", scarce)
+    assert all("*" in n or n == "—" for n in names), names
