@@ -186,6 +186,9 @@ def test_organiser_creates_event_generates_and_downloads_the_version(env: Any) -
     names = book["名单"]
     assert names.auto_filter.ref and names.page_setup.orientation == "landscape"
     assert names.sheet_properties.pageSetUpPr.fitToPage and names.page_setup.fitToWidth == 1
+    header = [c.value for c in names[1]]
+    reason = header.index("推荐理由") + 1
+    assert names.max_row >= 2 and names.cell(2, reason).alignment.wrap_text
     params = {r[0]: r[1] for r in book["参数"].iter_rows(min_row=2, values_only=True)}
     assert params[CONTROLS["m"]] == "2" and params[CONTROLS["meeting_cap"]] == "3"
     assert params["地点"] == "市人才大厦三楼"
@@ -282,3 +285,27 @@ def test_demand_map_reads_the_snapshot_names_talents_and_downloads(env: Any) -> 
     assert all(t.strip() in own for t in titles), titles
     names = re.findall(r"([^\s；>（]+)（0\.\d+）缺", scarce)
     assert all("*" in n or n == "—" for n in names), names
+
+
+def test_a_weak_best_match_is_marked(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.services import matching
+
+    client, app, accounts = env
+    _login(client, accounts["enterprise"])
+    own = next(n for n in app.store.iter("needs")
+               if n.enterprise_id == accounts["enterprise"]["enterprise_id"])
+    real = matching.need_matches
+
+    def weak(*args: Any, **kwargs: Any) -> Any:
+        return {**real(*args, **kwargs), "strength": "weak", "strength_zh": "匹配较弱",
+                "top10_chance": 0.31}
+
+    monkeypatch.setattr(matching, "need_matches", weak)
+    html = client.get(f"/enterprise/needs/{own.id}").text
+    first = re.search(r"<tbody>\s*<tr data-talent.*?</tr>", html, re.S)
+    assert first and "匹配较弱" in first.group(0)
+    assert "约 31%" in html
+    monkeypatch.setattr(matching, "need_matches", real)
+    html = client.get(f"/enterprise/needs/{own.id}").text
+    strength = real(client.app.state.service, app.store.get_user("enterprise"), own.id, 20)
+    assert ("匹配较弱" in html) == (strength.get("strength_zh") == "匹配较弱")
