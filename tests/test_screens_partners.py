@@ -145,7 +145,7 @@ def test_enterprise_posts_sees_review_status_and_then_the_contact(
 
 def test_organiser_creates_event_generates_and_downloads_one_version_twice(
         server: tuple[str, dict[str, Any], Application], browser: Any) -> None:
-    base, accounts, app = server
+    base, accounts, _ = server
     page = _page(browser, base, accounts["organizer"])
     assert "/event" in page.url
     page.click("text=＋ 新建活动")
