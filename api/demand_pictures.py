@@ -2,7 +2,11 @@
 
 Rendered with matplotlib (Agg backend) in a CJK font resolved explicitly, so that Chinese
 labels never fall back to DejaVu's missing-glyph boxes. Each picture is written as PNG and
-SVG.
+SVG. The PNG is drawn at twice the screen resolution (:data:`DPI`), for reports.
+
+What a report needs is on the heatmap itself: a title with the city and the date, a source
+line, cell labels large enough to read, empty cells (no open need) drawn apart from a
+scarcity of 0 (grey, hatched, labelled 无需求), and a colour-bar label in words.
 """
 
 from __future__ import annotations
@@ -27,8 +31,12 @@ CJK_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
              "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 FONT_COMMAND = "sudo apt-get update && sudo apt-get install -y fonts-noto-cjk"
-DPI = 100
+SCREEN_DPI = 100
+DPI = 2 * SCREEN_DPI
+"""PNG resolution: twice the screen's, so the picture stays sharp in a printed report."""
 HEATMAP_SIZE = (9.0, 6.0)
+COLOURBAR_LABEL = "紧缺程度（颜色越深：需求越多、能满足的人才越少）"
+EMPTY_LABEL = "无需求"
 BARS_SIZE = (8.0, 5.0)
 TOP_BARS = 12
 
@@ -73,8 +81,9 @@ def _save(fig: Figure, out: Path, stem: str) -> list[Path]:
 
 
 def heatmap_matrix(cells: Sequence[Mapping[str, Any]], rows: str, cols: str
-                   ) -> tuple[list[str], list[str], list[list[float]]]:
-    """Row labels, column labels and the scarcity matrix (rows × cols; 0 where no need).
+                   ) -> tuple[list[str], list[str], list[list[float | None]]]:
+    """Row labels, column labels and the scarcity matrix (rows × cols; None where the
+    cell has no open need, so that it is told apart from a scarcity of 0).
 
     Args:
         cells: the map's cells as dicts (``key``, ``scarcity``).
@@ -95,7 +104,7 @@ def heatmap_matrix(cells: Sequence[Mapping[str, Any]], rows: str, cols: str
         c_tot[c] = c_tot.get(c, 0.0) + v
     rs = sorted(r_tot, key=lambda x: (-r_tot[x], x))
     cs = sorted(c_tot, key=lambda x: (-c_tot[x], x))
-    return rs, cs, [[acc.get((r, c), 0.0) for c in cs] for r in rs]
+    return rs, cs, [[acc.get((r, c)) for c in cs] for r in rs]
 
 
 DIM_ZH = {"chain": "产业链", "county": "县区", "cluster": "专业方向", "kind": "需求类型",
@@ -103,7 +112,8 @@ DIM_ZH = {"chain": "产业链", "county": "县区", "cluster": "专业方向", "
 
 
 def heatmap(cells: Sequence[Mapping[str, Any]], out: Path, rows: str = "chain",
-            cols: str = "county", title: str = "高精尖缺人才需求分布图：紧缺指数") -> list[Path]:
+            cols: str = "county", title: str = "高精尖缺人才需求分布图", *,
+            city: str = "", day: str = "", source: str = "") -> list[Path]:
     """Draw the rows × cols scarcity heatmap into ``out/heatmap.png`` and ``.svg``.
 
     Args:
@@ -111,30 +121,52 @@ def heatmap(cells: Sequence[Mapping[str, Any]], out: Path, rows: str = "chain",
         out: the folder.
         rows: dimension on the rows.
         cols: dimension on the columns.
-        title: the picture title.
+        title: the picture title (the city is put before it, the date after it).
+        city: the programme city.
+        day: the date of the computation (ISO).
+        source: the source line written under the picture.
 
     Returns:
         The written paths.
     """
+    import numpy as np
+
     font = cjk_font()
     rs, cs, m = heatmap_matrix(cells, rows, cols)
-    fig = Figure(figsize=HEATMAP_SIZE, dpi=DPI, layout="constrained")
+    values = np.array([[np.nan if v is None else v for v in row] for row in m] or [[np.nan]],
+                      dtype=float)
+    fig = Figure(figsize=HEATMAP_SIZE, dpi=SCREEN_DPI, layout="constrained")
     ax = fig.add_subplot()
-    image = ax.imshow(m or [[0.0]], cmap="YlOrRd", aspect="auto", vmin=0.0)
-    ax.set_xticks(range(len(cs)), cs, rotation=45, ha="right", fontproperties=font, fontsize=9)
-    ax.set_yticks(range(len(rs)), rs, fontproperties=font, fontsize=9)
-    top = max((v for row in m for v in row), default=0.0)
+    ax.set_facecolor("#e4e6ea")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="YlOrRd", aspect="auto", vmin=0.0)
+    ax.set_xticks(range(len(cs)), cs, rotation=45, ha="right", fontproperties=font, fontsize=10)
+    ax.set_yticks(range(len(rs)), rs, fontproperties=font, fontsize=10)
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     for i, row in enumerate(m):
         for j, v in enumerate(row):
-            if v > 0:
-                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
-                        color="white" if v > top * 0.6 else "black")
-    ax.set_xlabel(DIM_ZH.get(cols, cols), fontproperties=font)
-    ax.set_ylabel(DIM_ZH.get(rows, rows), fontproperties=font)
-    ax.set_title(title, fontproperties=font, fontsize=13)
+            if v is None:
+                ax.add_patch(_hatch(j, i))
+                ax.text(j, i, EMPTY_LABEL, ha="center", va="center", fontsize=7,
+                        color="#6b7785", fontproperties=font)
+            else:
+                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=9,
+                        fontweight="bold", color="white" if v > top * 0.6 else "black")
+    ax.set_xlabel(DIM_ZH.get(cols, cols), fontproperties=font, fontsize=11)
+    ax.set_ylabel(DIM_ZH.get(rows, rows), fontproperties=font, fontsize=11)
+    full = f"{city}{title}" + (f"（{day}）" if day else "")
+    ax.set_title(full, fontproperties=font, fontsize=14)
     bar = fig.colorbar(image, ax=ax)
-    bar.set_label("紧缺指数 Σ w/(1+强匹配人数)", fontproperties=font)
+    bar.set_label(COLOURBAR_LABEL, fontproperties=font, fontsize=10)
+    fig.text(0.01, 0.005, source or f"来源：talentmatch 需求地图；灰色斜线格为{EMPTY_LABEL}",
+             fontproperties=font, fontsize=8, color="#444444", ha="left", va="bottom")
     return _save(fig, out, "heatmap")
+
+
+def _hatch(x: int, y: int) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#b5bac1",
+                     linewidth=0)
 
 
 def bars(clusters: Sequence[Mapping[str, Any]], out: Path,
@@ -151,7 +183,7 @@ def bars(clusters: Sequence[Mapping[str, Any]], out: Path,
     """
     font = cjk_font()
     top = sorted(clusters, key=lambda c: -float(c["scarcity"]))[:TOP_BARS][::-1]
-    fig = Figure(figsize=BARS_SIZE, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=BARS_SIZE, dpi=SCREEN_DPI, layout="constrained")
     ax = fig.add_subplot()
     values = [float(c["scarcity"]) for c in top]
     ax.barh(range(len(top)), values, color="#c0392b")

@@ -9,6 +9,7 @@ save the JSON and draw the pictures next to it. :func:`picture` reads a saved pi
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -52,7 +53,13 @@ def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Pa
         return None
     folder.mkdir(parents=True, exist_ok=True)
     rows, cols = [*data["by"], "total"][:2]
-    heatmap(data["cells"], folder, rows=rows, cols=cols)
+    day = dt.date.today().isoformat()
+    totals = data.get("totals", {})
+    source = (f"来源：talentmatch 需求地图（{app.settings.city}人才库与开放需求 {totals.get('needs', 0)} 项，"
+              f"索引版本 {index_version(app) or '—'}，强匹配阈值 {data.get('threshold')}）；"
+              "灰色斜线格为无需求")
+    heatmap(data["cells"], folder, rows=rows, cols=cols, city=app.settings.city, day=day,
+            source=source)
     bars(data["clusters"].get("cells", []), folder)
     return folder
 

@@ -282,6 +282,20 @@ class Workflows:
                           for n, t, s in result.pairs],
                 "alternates": result.alternates, "stored": stored, "params": params}
 
+    def suggest_need(self, need_id: str, *, top: int = 3,
+                     started_by: str = "service") -> dict[str, Any]:
+        """Put a newly posted need's best ``top`` candidates in its work group's queue: a
+        small run of kind ``incremental`` whose suggestions are ``proposed``."""
+        need = self.need(need_id)
+        result, _ = self.ranked(need, top)
+        run_id = f"R{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        suggestions = [_suggestion(run_id, need, m.talent_id, m.score, m, i)
+                       for i, m in enumerate(result.matches[:top])]
+        return self.app.store.add_run(
+            {"id": run_id, "kind": "incremental", "started_by": started_by,
+             "params": {"need_id": need.id, "top": top}, "solver": None, "objective": None,
+             "duration_s": None, "partial": False, "result": {}}, suggestions)
+
     def pair_show(self, run_id: str) -> dict[str, Any]:
         """A stored run with its suggestions."""
         run = self.app.store.get_run(run_id)
@@ -344,13 +358,14 @@ class Workflows:
         files = [*exports, *([(fmt, out, include_contacts)] if fmt and out else [])]
         contacts = None
         for file_fmt, path, with_contacts in files:
-            if with_contacts and contacts is None:
+            if contacts is None:  # without contacts the files show them masked
                 contacts = {e.talent_id: self.app.store.get_contact("talents", e.talent_id)
                             for e in shortlist.entries}
             export_shortlist(shortlist, schedule, talents, enterprises, path, file_fmt,
                              include_contacts=with_contacts,
-                             contacts=contacts if with_contacts else None,
-                             needs={n.id: n for n in needs})
+                             contacts=contacts, needs={n.id: n for n in needs},
+                             venue=event.venue,
+                             params=_shortlist_params(event, k, m, meeting_cap, float(strong)))
         return {"event": event.id, "name": event.name, "strong": round(float(strong), 4),
                 "talents": len(shortlist.entries),
                 "meetings": len(schedule.meetings), "unplaced": len(schedule.unplaced),
@@ -359,6 +374,14 @@ class Workflows:
                              "needs": list(e.needs), "score": round(float(e.score), 4),
                              "reason": e.reason_zh} for e in shortlist.entries],
                 "export": str(out) if fmt and out else None}
+
+
+def _shortlist_params(event: Any, k: int, m: int, meeting_cap: int,
+                      strong: float) -> dict[str, Any]:
+    """The parameters of a shortlist as its exports list them (labels of the form)."""
+    return {"活动": event.name, "日期": event.date or "", "地点": event.venue or "",
+            "名单容量": event.capacity, "每家企业强候选数": m, "每人对接场次上限": meeting_cap,
+            "强候选阈值": round(strong, 4), "每个需求候选数": k}
 
 
 def _in_event(need: Need, event: Any) -> bool:

@@ -103,6 +103,7 @@ NEED_COLUMNS = [
     _c("min_title", "职称要求", "min_title", vocab="title"),
     _c("min_level", "层次要求", "min_level", vocab="level"),
     _c("avoid", "回避", "avoid", "回避名单"),
+    _c("contact_person", "联系人", "contact_person", "需求联系人"),
     _c("updated_at", "更新时间", "updated_at"),
 ]
 

@@ -240,6 +240,8 @@ class Need(Record):
     min_title: str | None = None
     min_level: str | None = None
     avoid: list[str] = Field(default_factory=list, description="回避: organisations or people")
+    contact_person: str | None = Field(default=None, max_length=64,
+                                       description="联系人: the enterprise's person for this need")
     updated_at: datetime | None = None
 
     _lists = field_validator("required_expertise", "avoid", mode="before")(_clean_list)
@@ -340,6 +342,8 @@ class Event(Record):
     name: str = Field(min_length=1, max_length=200)
     city: str = "平顶山"
     date: dt.date | None = None
+    venue: str | None = Field(default=None, max_length=200, description="地点")
+    theme: str | None = Field(default=None, max_length=200, description="主题")
     capacity: int = Field(default=100, ge=1, le=10000)
     theme_chains: list[str] = Field(default_factory=list)
     enterprise_ids: list[str] = Field(default_factory=list)

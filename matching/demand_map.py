@@ -38,6 +38,8 @@ KIND_WEIGHTS = {"tech": 1.0, "talent": 1.0, "project": 0.8, "funding": 0.6}
 CHALLENGE_FACTOR = 1.5
 URGENCY_DAYS = 180
 HIGH_LEVELS = ("A", "B")
+HIGH_END_MAX_SUPPLY = 3
+"""A 高精尖 cell has at most this many strong talents (see :func:`high_end_cells`)."""
 NEAREST = 3
 UNKNOWN = "未填"
 
@@ -218,17 +220,28 @@ def scarce_needs(needs: Sequence[Any], candidates: Mapping[str, Sequence[Candida
 
 
 def high_end_cells(cells: Sequence[Cell], talents: Mapping[str, TalentInfo], city: str,
-                   counties: set[str]) -> list[dict[str, Any]]:
-    """The 高精尖 list: cells whose strong supply is only A/B-level or out-of-city talents.
+                   counties: set[str],
+                   max_supply: int = HIGH_END_MAX_SUPPLY) -> list[dict[str, Any]]:
+    """The 高精尖 list: cells whose demand only a few senior talents can meet.
 
-    These are the targets for flexible introduction (柔性引进).
+    **Definition.** A cell is 高精尖 when (1) it has strong supply, but thin: between 1 and
+    ``max_supply`` talents score at or above the threshold for its needs, and (2) every one
+    of them is an A- or B-level talent (:data:`HIGH_LEVELS`). Living outside the city no
+    longer counts towards (2): nearly every 归根 talent lives outside the city — that is
+    what the programme is for — so the old rule "A/B *or* out of city" selected every cell.
+    The out-of-city count is still reported. These cells are the targets for flexible
+    introduction (柔性引进): their demand is real, and the few who can meet it are senior.
+
+    Returns:
+        One dict per cell (key, label, needs, scarcity, strong_talents, high_level,
+        out_of_city, talent_ids), highest scarcity first.
     """
     out = []
     for cell in cells:
         ts = [talents[t] for t in cell.talent_ids if t in talents]
-        if not ts:
+        if not 1 <= len(ts) <= max_supply:
             continue
-        if all(t.level in HIGH_LEVELS or _out_of_city(t, city, counties) for t in ts):
+        if all(t.level in HIGH_LEVELS for t in ts):
             out.append({"key": cell.key, "label": cell.label, "needs": cell.needs,
                         "scarcity": cell.scarcity, "strong_talents": len(ts),
                         "high_level": sum(t.level in HIGH_LEVELS for t in ts),

@@ -247,7 +247,7 @@ def _encode(scope: _Scope, edges: list[CandidateEdge], talents: Mapping[str, Any
     if unknown:
         messages.append(f"{len(unknown)} 名候选人才不在人才库中，其候选边已跳过")
     if not slots:
-        messages.append("活动未设置对接时段（time_slots），对接日程无法安排")
+        messages.append("活动未设置「对接时段」，对接日程无法安排")
     return _Encoding(problem, scope, talent_ids, by_index, args.meeting_cap, messages)
 
 
@@ -348,11 +348,11 @@ def _short_enterprises(enc: _Encoding, sel: Selection) -> dict[str, str]:
         pool = len(strong_pool.get(f, set()))
         head = f"只有 {have} 名强候选（得分 ≥ {p.strong:.2f}），少于要求的 {p.m} 名："
         if pool < p.m:
-            cause = f"排序结果中该企业仅有 {pool} 名强候选人才，可降低强候选阈值或补充人才"
+            cause = f"排序结果中该企业仅有 {pool} 名强候选人才，可降低「强候选阈值」或补充人才"
         elif p.enterprise_room[f] < p.m:
-            cause = f"活动只有 {int(p.enterprise_room[f])} 个对接时段"
+            cause = f"活动只有 {int(p.enterprise_room[f])} 个对接时段，可在活动的「对接时段」中增加"
         else:
-            cause = "其余强候选的对接场次已满或名单名额已满，可提高每人场次上限或名单容量"
+            cause = "其余强候选的对接场次已满或名单名额已满，可调高「每人对接场次上限」或活动的「名单容量」"
         out[eid] = head + cause
     return out
 
@@ -379,11 +379,11 @@ def _uncovered(enc: _Encoding, sel: Selection, served: set[int]) -> list[Uncover
         elif not pool:
             reason = "没有候选人才（排序结果中无此需求的候选）"
         elif chosen and all(len(sel.meetings[t]) >= p.talent_cap[t] for t in chosen):
-            reason = f"入选的候选人才对接场次均已达上限（默认每人至多 {enc.meeting_cap} 场）"
+            reason = f"入选的候选人才对接场次均已达上限（「每人对接场次上限」为 {enc.meeting_cap} 场）"
         elif load[f] >= p.enterprise_room[f]:
             reason = f"企业对接时段已排满（{int(p.enterprise_room[f])} 个时段）"
         elif full:
-            reason = f"候选人才（{len(pool)} 名）均未入选：名单已满（{p.capacity} 人）"
+            reason = f"候选人才（{len(pool)} 名）均未入选：名单已满（「名单容量」为 {p.capacity} 人）"
         else:
             reason = "候选人才得分为 0，未带来覆盖"
         out.append(UncoveredNeed(need.id, reason))

@@ -216,7 +216,8 @@ def test_event_page_builds_shortlist_and_downloads(application: Application) -> 
     client.app.state.service.jobs.wait(job_id, timeout=300)  # type: ignore[attr-defined]
     r = client.get(r.headers["location"])
     assert r.status_code == 200 and "入选人才" in r.text
-    links = re.findall(r'href="(/api/v1/events/[^"]+/export\?format=(\w+))"', r.text)
+    links = re.findall(r'href="(/event/[^"]+/versions/[^"]+/export\?format=(\w+)[^"]*)"',
+                       r.text)
     assert {fmt for _, fmt in links} == {"xlsx", "csv", "html"}
     xlsx = client.get(links[0][0])
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

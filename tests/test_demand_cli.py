@@ -56,7 +56,7 @@ def test_writes_every_file(sample_env: Path, first_run: dict) -> None:
     assert (out / "demand_map.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert json.loads((out / "demand_map.json").read_text(encoding="utf-8")) == first_run
     image = Image.open(out / "heatmap.png")
-    assert image.size == (900, 600)
+    assert image.size == (1800, 1200)  # 9 × 6 in at 200 dpi: twice the screen's resolution
 
 
 def test_totals_equal_open_needs(sample_env: Path, first_run: dict) -> None:

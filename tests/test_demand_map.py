@@ -92,11 +92,45 @@ def test_scarce_list_and_missing_terms(inputs: tuple) -> None:
     assert n2["nearest"][1]["missing_terms"] == ["尼龙66", "纺丝"]
 
 
-def test_high_end_cells_are_met_only_by_ab_or_out_of_city(inputs: tuple) -> None:
+def test_high_end_cells_are_met_only_by_a_few_ab_level_talents(inputs: tuple) -> None:
     needs, cands, talents = inputs
     dm = build_demand_map(needs, cands, talents, threshold=0.5, counties=COUNTIES, today=TODAY)
     assert [h["label"] for h in dm.high_end] == ["特高压电气 / 汝州市"]
     assert dm.high_end[0]["talent_ids"] == ["T4"]
+
+
+def _library(seed: int) -> tuple[list[Need], dict[str, list[Candidate]], dict[str, TalentInfo]]:
+    """A 归根-like library: almost every talent lives outside the city; levels as in the
+    sample (A 3 %, B 8 %, C 15 %, none 74 % of 专业技术 talents)."""
+    import random
+
+    rng = random.Random(seed)
+    talents = {f"T{i}": talent(f"T{i}", level=rng.choices(("A", "B", "C", None),
+                                                           (3, 8, 15, 74))[0],
+                               home=rng.choice(COUNTIES), cur=rng.choice(("北京", "上海", "郑州")))
+               for i in range(300)}
+    chains = ("尼龙新材料", "特高压电气", "钧瓷文旅", "煤焦化工", "装备制造", "新能源")
+    needs, cands = [], {}
+    for i in range(120):
+        n = need(f"N{i}", chain=rng.choice(chains), county=rng.choice(COUNTIES))
+        needs.append(n)
+        pool = rng.sample(sorted(talents), 10)
+        cands[n.id] = [Candidate(t, rng.random() ** 3, (), ()) for t in pool]
+    return needs, cands, talents
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_high_end_selects_a_minority_of_cells(seed: int) -> None:
+    needs, cands, talents = _library(seed)
+    dm = build_demand_map(needs, cands, talents, threshold=0.6, counties=COUNTIES, today=TODAY)
+    supplied = [c for c in dm.cells if c.strong_talents]
+    assert supplied
+    # the old rule ("A/B or out of city") took every supplied cell in such a library
+    assert all(all(talents[t].current_city != "平顶山" for t in c.talent_ids) for c in supplied)
+    assert len(dm.high_end) < len(supplied) / 2, (len(dm.high_end), len(supplied))
+    for h in dm.high_end:
+        assert 1 <= h["strong_talents"] <= 3
+        assert all(talents[t].level in ("A", "B") for t in h["talent_ids"])
 
 
 def test_by_cluster_and_bad_dimension(inputs: tuple) -> None:

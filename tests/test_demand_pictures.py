@@ -41,8 +41,25 @@ def test_missing_font_error_names_the_package() -> None:
 def test_heatmap_matrix_sums_and_orders() -> None:
     rows, cols, m = heatmap_matrix(CELLS, "chain", "county")
     assert rows[0] == "尼龙新材料" and cols[0] == "汝州市"
-    assert float(np.sum(m)) == pytest.approx(7.0)
-    assert m[rows.index("钧瓷文旅")][cols.index("新华区")] == 0.0
+    assert sum(v for row in m for v in row if v is not None) == pytest.approx(7.0)
+    assert m[rows.index("钧瓷文旅")][cols.index("新华区")] is None  # no need: not a 0
+
+
+def test_png_is_drawn_at_twice_the_screen_resolution() -> None:
+    from api.demand_pictures import SCREEN_DPI
+
+    assert DPI >= 2 * SCREEN_DPI
+
+
+def test_heatmap_has_city_date_source_and_words_on_the_colour_bar(tmp_path: Path) -> None:
+    from api.demand_pictures import COLOURBAR_LABEL, EMPTY_LABEL
+
+    heatmap(CELLS, tmp_path, city="平顶山", day="2026-12-01", source="来源：测试数据")
+    svg = (tmp_path / "heatmap.svg").read_text(encoding="utf-8")
+    for text in ("平顶山高精尖缺人才需求分布图（2026-12-01）", "来源：测试数据", COLOURBAR_LABEL,
+                 EMPTY_LABEL):
+        assert text in svg, text
+    assert "Σ" not in svg
 
 
 def _look(path: Path, size: tuple[float, float]) -> np.ndarray:

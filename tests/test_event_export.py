@@ -127,10 +127,11 @@ def test_html_signin_sheet_renders_without_contacts(case, tmp_path: Path) -> Non
         assert talent[entry.talent_id].name in text
     assert "table" in parsed.tags and "@media print" in html and "Noto Sans CJK SC" in html
     assert "北京某研究院&lt;" in html  # escaped
-    for t in talents:
-        assert t.contact.phone not in html
-        assert mask_phone(t.contact.phone) not in html and t.contact.email not in html
-    assert "手机" not in text
+    for t in talents:  # mobiles masked (138****1234), never in full; no e-mail
+        assert t.contact.phone not in html and t.contact.email not in html
+    listed = {e.talent_id for e in shortlist.entries}
+    assert all(mask_phone(t.contact.phone) in html for t in talents if t.id in listed)
+    assert "手机" in text and "A4 landscape" in html
 
 
 def test_html_with_contacts_and_page_breaks(case) -> None:

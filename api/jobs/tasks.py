@@ -79,6 +79,7 @@ def event_shortlist(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = ctx.workflows().event_shortlist(
         event, k=int(params.get("k", 20)), m=int(params.get("m", 3)),
         meeting_cap=int(params.get("meeting_cap", 4)), exports=exports,
+        strong=None if params.get("strong") is None else float(params["strong"]),
         progress=ctx.iterate("为活动需求排序人才", 0.0, 0.8))
     for path in folder.iterdir():
         os.chmod(path, 0o600)
@@ -86,12 +87,22 @@ def event_shortlist(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+KEEP_SHORTLIST_VERSIONS = 10
+"""Saved shortlist versions (job folders) kept per event; older ones' files are deleted."""
+
+
 def _drop_older_shortlists(app: Any, event_id: str, keep: str) -> None:
-    """Delete the export files of earlier shortlist jobs of the same event (the download
-    is always the newest shortlist), so job files do not grow without bound."""
+    """Delete the export files of all but the newest :data:`KEEP_SHORTLIST_VERSIONS`
+    shortlist versions of the same event (each version is downloaded by its id, so the
+    recent ones stay), so job files do not grow without bound."""
+    kept = 1
     for job in app.store.jobs(kind="event_shortlist", limit=200):
-        if job.id != keep and job.params.get("event_id") == event_id and not job.active:
-            remove_job_files(app, job.id)
+        if job.id == keep or job.params.get("event_id") != event_id or job.active:
+            continue
+        if job.status == "succeeded" and kept < KEEP_SHORTLIST_VERSIONS:
+            kept += 1
+            continue
+        remove_job_files(app, job.id)
 
 
 def index_update(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:

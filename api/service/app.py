@@ -45,6 +45,10 @@ def _include_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"),
               name="static")
     app.include_router(pages.router)
+    from api.web import enterprise_pages, event_pages
+
+    app.include_router(enterprise_pages.router)
+    app.include_router(event_pages.router)
     pages.templates.env.globals["has_demand_map"] = False
     try:
         from api.web.demand_map import router as demand_map_router

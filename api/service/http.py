@@ -28,10 +28,13 @@ def accepted_headers(job: JSONObject) -> dict[str, str]:
     return {"Location": f"/api/v1/jobs/{job['id']}", "Retry-After": "2"}
 
 
-def download(file: FileDownload, *, no_store: bool = False) -> FileResponse:
-    """A file download; a temporary folder is removed after sending."""
+def download(file: FileDownload, *, no_store: bool = False, inline: bool = False
+             ) -> FileResponse:
+    """A file download (``inline``: shown by the browser, e.g. a print view); a temporary
+    folder is removed after sending."""
     background = (BackgroundTask(shutil.rmtree, file.cleanup, True)
                   if file.cleanup is not None else None)
     headers = {"Cache-Control": "no-store"} if no_store else None
     return FileResponse(file.path, media_type=file.media_type, filename=file.filename,
-                        headers=headers, background=background)
+                        headers=headers, background=background,
+                        content_disposition_type="inline" if inline else "attachment")

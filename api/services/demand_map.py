@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from api.demand_service import PICTURES, index_version, picture
 from api.demand_service import saved_map as _saved_map
 from api.services import jobs
 from api.services.errors import Invalid, NotFound, Unavailable
-from api.services.types import JSONObject, Progress, User
+from api.services.types import FileDownload, JSONObject, Progress, User
 from api.typed import each
 from data.records import Need
 from data.store.errors import ActiveJobExists
@@ -141,6 +141,8 @@ def view(app: Application, user: User, full: JSONObject, chain: str = "",
     from api.demand_export import view_for_role
 
     data: JSONObject = view_for_role(full, str(user.role), own_need_ids(app, user))
+    _name_talents(app, data, full, masked=str(user.role) not in ("admin", "reviewer",
+                                                                  "organizer"))
     if not chain and not county:
         return data
 
@@ -153,6 +155,61 @@ def view(app: Application, user: User, full: JSONObject, chain: str = "",
                        for name in ("cells", "scarce", "high_end")}}
 
 
+def masked_name(name: str) -> str:
+    """A name as an enterprise sees it in the map's lists: the surname, then ``*``."""
+    return f"{name[:1]}{'*' * max(1, len(name) - 1)}" if name else "—"
+
+
+def _name_talents(app: Application, data: JSONObject, full: JSONObject, masked: bool) -> None:
+    """Add talent names (masked for enterprises) to the 高精尖 and 紧缺 lists of ``data``,
+    read from the ids of ``full`` (the unfiltered map), so that no page shows raw ids."""
+    high_full = cast("list[dict[str, Any]]", full.get("high_end", []))
+    scarce_full = cast("list[dict[str, Any]]", full.get("scarce", []))
+    ids = {str(t) for h in high_full for t in h.get("talent_ids", [])}
+    ids |= {str(c["talent_id"]) for s in scarce_full for c in s.get("nearest", [])}
+    names = {i: str(getattr(r, "name", "") or "")
+             for i, r in app.store.get_many("talents", sorted(ids)).items()}
+
+    def name(talent_id: str) -> str:
+        found = names.get(talent_id, "")
+        return masked_name(found) if masked else (found or talent_id)
+
+    for mine, whole in zip(cast("list[dict[str, Any]]", data.get("high_end", [])), high_full,
+                           strict=False):
+        mine["talent_names"] = [name(str(t)) for t in whole.get("talent_ids", [])]
+    by_need = {str(s.get("need_id")): s for s in scarce_full}
+    for item in cast("list[dict[str, Any]]", data.get("scarce", [])):
+        whole_item = by_need.get(str(item.get("need_id")), {})
+        for mine_c, whole_c in zip(item.get("nearest", []), whole_item.get("nearest", []),
+                                   strict=False):
+            mine_c["name"] = name(str(whole_c["talent_id"]))
+
+
+def download(app: Application, user: User, by: Sequence[str], threshold: float | None,
+             fmt: str) -> FileDownload:
+    """The saved map as the caller may see it, as a file: ``xlsx`` (scarce.xlsx: 单元格,
+    紧缺需求, 高精尖) or ``csv`` (the cells, UTF-8 with BOM).
+
+    Raises:
+        Invalid: an unknown format (422).
+        NotFound: the map is not computed yet (404).
+    """
+    from api.demand_tables import write_download
+
+    if fmt not in ("xlsx", "csv"):
+        raise Invalid(f"format 须为 xlsx 或 csv，收到「{fmt}」")
+    threshold = clamp_threshold(threshold)
+    full = _saved_map(app, by, threshold)
+    if full is None:
+        raise NotFound("需求地图尚未计算：请先打开 /demand-map 页面")
+    data = view(app, user, full)
+    path = write_download(data, fmt)
+    media = ("text/csv; charset=utf-8" if fmt == "csv" else
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = "demand_map.csv" if fmt == "csv" else "scarce.xlsx"
+    return FileDownload(path, media, name, cleanup=path.parent)
+
+
 def recompute(state: ServiceState, user: User, by: Sequence[str],
               threshold: float | None) -> JSONObject:
     """Queue a recomputation of the map of the serving index version (the job's view)."""
@@ -160,6 +217,14 @@ def recompute(state: ServiceState, user: User, by: Sequence[str],
     if index_version(app) is None:
         raise IndexNotBuilt(Path(app.settings.index_dir))
     return jobs.start(state, user, "demand_map", _params(by, clamp_threshold(threshold)))
+
+
+def recompute_or_running(state: ServiceState, user: User, by: Sequence[str]) -> str:
+    """The id of the recompute job now queued, or of the demand-map job already running."""
+    try:
+        return str(recompute(state, user, by, None)["id"])
+    except ActiveJobExists as exc:
+        return exc.job_id
 
 
 def picture_of(app: Application, by: Sequence[str], threshold: float | None,

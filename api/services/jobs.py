@@ -39,7 +39,8 @@ def result_link(job: Job) -> str | None:
             query["threshold"] = str(job.params["threshold"])
         return f"/api/v1/demand-map?{urlencode(query)}"
     if job.kind == "event_shortlist":
-        return f"/api/v1/events/{job.params.get('event_id')}/export?format=xlsx"
+        return (f"/api/v1/events/{job.params.get('event_id')}/export?format=xlsx"
+                f"&version={job.id}")
     return None
 
 

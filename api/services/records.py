@@ -121,25 +121,6 @@ def create(app: Application, user: User, entity: str, body: BaseModel) -> JSONOb
     return public(app, entity, _get(app, entity, record.id), user)
 
 
-def create_need(app: Application, user: User, data: JSONObject) -> str:
-    """Store a need posted from the enterprise page (for the caller's enterprise); returns
-    its new id.
-
-    Raises:
-        Invalid: the need is not valid (the message says why).
-    """
-    from pydantic import ValidationError
-
-    data = {**data, "id": masking.new_need_id(), "enterprise_id": user.enterprise_id,
-            "city": app.settings.city}
-    try:
-        need = Need.model_validate(canonicalise(app, data))
-    except (Invalid, ValidationError) as exc:
-        raise Invalid(f"需求无效：{exc}") from exc
-    app.store.upsert("needs", [need])
-    return need.id
-
-
 def update(state: ServiceState, user: User, entity: str, id: str,
            changes: BaseModel) -> JSONObject:
     """Change the fields given in ``changes`` (an Update schema; unset fields stay); cached

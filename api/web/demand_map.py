@@ -15,22 +15,23 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.service.authz import ROLE_LABELS, require
 from api.service.deps import CurrentUser, StateDep, User, session_data
-from api.service.http import accepted
+from api.service.http import accepted, download
 from api.service.schemas import DemandMapOut, JobOut, Pending
-from api.services import demand_map
+from api.services import demand_map, jobs
 from api.services.review import GROUP_LABELS
 from api.services.types import JSONObject
 
 router = APIRouter(tags=["需求地图"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-BY_CHOICES = {"chain,county": "产业链 × 县区", "chain,cluster": "产业链 × 专业方向",
-              "cluster,county": "专业方向 × 县区"}
+BY_CHOICES = {"chain,county": "产业链 × 县区", "cluster,county": "专业方向 × 县区"}
+"""The views offered on the page (产业链 × 专业方向 is left out while the expertise clusters
+mirror the chains: it would show a diagonal)."""
 BY_PATTERN = r"^(chain|county|cluster|kind)(,(chain|county|cluster|kind))*$"
 BY_QUERY = Query("chain,county", pattern=BY_PATTERN,
                  description="单元维度（逗号分隔）：chain 产业链 / county 县区 / cluster 专业方向 / kind 需求类型")
@@ -67,6 +68,30 @@ def demand_map_recompute(response: Response,
                                                    threshold))
 
 
+@router.get("/demand-map/download", include_in_schema=False)
+def demand_map_download(user: CurrentUser, state: StateDep, by: str = "chain,county",
+                        threshold: float | None = None, format: str = "xlsx") -> FileResponse:
+    """The saved map as the caller may see it: scarce.xlsx or demand_map.csv."""
+    return download(demand_map.download(state.application, user, demand_map.parse_by(by),
+                                        threshold, format), no_store=True)
+
+
+@router.post("/demand-map/recompute", include_in_schema=False)
+def demand_map_recompute_page(request: Request,
+                              user: Annotated[User, Depends(require("demand_map.compute"))],
+                              state: StateDep, by: str = Form("chain,county"),
+                              csrf: str = Form("")) -> Response:
+    """The admin's 重新计算 button: queue the job and come back to the page, which shows the
+    last map and the job's progress until the new one is saved."""
+    from api.web.pages import _check_csrf
+
+    _check_csrf(request, csrf)
+    dims = demand_map.parse_by(by)
+    job_id = demand_map.recompute_or_running(state, user, dims)
+    return RedirectResponse(f"/demand-map?{urlencode({'by': ','.join(dims), 'job': job_id})}",
+                            303)
+
+
 @router.get("/demand-map/{name}", include_in_schema=False)
 def demand_map_picture(name: str, user: CurrentUser, state: StateDep,
                        by: str = "chain,county", threshold: float | None = None) -> Response:
@@ -80,7 +105,7 @@ def demand_map_picture(name: str, user: CurrentUser, state: StateDep,
 @router.get("/demand-map", response_class=HTMLResponse, include_in_schema=False)
 def demand_map_page(request: Request, user: CurrentUser, state: StateDep,
                     by: str = "chain,county", threshold: float | None = None,
-                    chain: str = "", county: str = "") -> Response:
+                    chain: str = "", county: str = "", job: str | None = None) -> Response:
     """The page: pictures, the cell table, the 紧缺 and 高精尖 lists, with filters (or the
     progress of the job computing the map)."""
     dims = demand_map.parse_by(by)
@@ -93,6 +118,7 @@ def demand_map_page(request: Request, user: CurrentUser, state: StateDep,
     data = demand_map.view(state.application, user, found.full, chain, county)
     query = urlencode({"by": ",".join(dims), **({"threshold": threshold} if threshold else {})})
     cells: list[dict[str, dict[str, str]]] = found.full["cells"]  # type: ignore[assignment]
+    running = jobs.visible(state, user, job) if job else None
     return templates.TemplateResponse(request, "demand_map.html", {
         **common, "map": data,
         "query": query, "by_choices": BY_CHOICES, "filters": {
@@ -100,4 +126,6 @@ def demand_map_page(request: Request, user: CurrentUser, state: StateDep,
             "county": county},
         "chains": sorted({c["key"].get("chain", "") for c in cells} - {""}),
         "counties": sorted({c["key"].get("county", "") for c in cells} - {""}),
-        "identities": str(user.role) != "enterprise"})
+        "identities": str(user.role) != "enterprise",
+        "may_recompute": str(user.role) == "admin",
+        "recompute": jobs.view(running) if running is not None else None})

@@ -1,4 +1,5 @@
-"""The web pages: login, review queue and detail, enterprise needs, event exports, audit.
+"""The web pages: login, review queue and detail, audit (the enterprise's pages are in
+:mod:`api.web.enterprise_pages`, the organiser's in :mod:`api.web.event_pages`).
 
 Every page reads the session cookie; every form post carries the session's CSRF token in a
 hidden ``csrf`` field. The pages call the same services as the API routers
@@ -19,11 +20,8 @@ from fastapi.templating import Jinja2Templates
 from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, same_token
 from api.service.authz import ROLE_LABELS, allowed
 from api.service.deps import StateDep, User, optional_user, session_data
-from api.services import accounts, events, matching, records, review
-from api.services.errors import Invalid
+from api.services import accounts, records, review
 from api.services.review import GROUP_LABELS, STATUS_LABELS
-from api.services.types import JSONObject
-from data.records import NeedKind
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -193,68 +191,3 @@ def audit_page(request: Request, state: StateDep, user: PageUser,
     rows = review.audit(state.application, user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render(request, "audit.html", user, rows=rows[:PAGE_SIZE], page=page,
                   more=len(rows) > PAGE_SIZE)
-
-
-# -- enterprise -----------------------------------------------------------------------------
-@router.get("/enterprise", response_class=HTMLResponse)
-def enterprise_home(request: Request, state: StateDep, user: PageUser,
-                    error: str | None = None) -> Response:
-    """The enterprise's needs and the form to post one."""
-    _need_role(user, "needs.write")
-    shown = records.enterprise_page(state.application, user)
-    return render(request, "enterprise.html", user, needs=shown.needs,
-                  enterprise=shown.enterprise, chains=shown.chains,
-                  kinds=[k.value for k in NeedKind], error=error)
-
-
-@router.post("/enterprise/needs")
-def enterprise_post_need(request: Request, state: StateDep, user: PageUser,
-                         title: str = Form(...), kind: str = Form("tech"),
-                         description: str = Form(""), required_expertise: str = Form(""),
-                         chain: str = Form(""), csrf: str = Form("")) -> Response:
-    """Post a need for the caller's enterprise, then show its masked matches."""
-    _check_csrf(request, csrf)
-    _need_role(user, "needs.write")
-    data: JSONObject = {"kind": kind, "title": title, "description": description,
-            "required_expertise": required_expertise, "chain": chain or None}
-    try:
-        need_id = records.create_need(state.application, user, data)
-    except Invalid as exc:
-        return enterprise_home(request, state, user, exc.message)
-    return RedirectResponse(f"/enterprise/needs/{need_id}", 303)
-
-
-@router.get("/enterprise/needs/{need_id}", response_class=HTMLResponse)
-def enterprise_need(request: Request, need_id: str, state: StateDep,
-                    user: PageUser) -> Response:
-    """A need and its matches (masked for enterprise accounts)."""
-    _need_role(user, "matches.need")
-    result = matching.need_matches(state, user, need_id, 20)
-    return render(request, "enterprise_need.html", user,
-                  need=matching.need(state, need_id), result=result,
-                  masked=matching.is_masked(user))
-
-
-# -- events ---------------------------------------------------------------------------------
-@router.get("/event", response_class=HTMLResponse)
-def event_page(request: Request, state: StateDep, user: PageUser,
-               event_id: str = "EV-sample",
-               job: str | None = None) -> Response:
-    """The events, the form to build a shortlist, and the newest shortlist (or the job
-    building it: the page refreshes itself until it is done)."""
-    _need_role(user, "events.shortlist")
-    shown = events.page(state, user, event_id, job)
-    return render(request, "event.html", user, events=shown.events, event_id=event_id,
-                  result=shown.result, job=shown.job)
-
-
-@router.post("/event/shortlist", response_class=HTMLResponse)
-def event_shortlist(request: Request, state: StateDep, user: PageUser,
-                    event_id: str = Form("EV-sample"),
-                    m: int = Form(3), csrf: str = Form("")) -> Response:
-    """Queue the shortlist job and show its progress (a running one is shown instead)."""
-    _check_csrf(request, csrf)
-    _need_role(user, "events.shortlist")
-    job_id = events.start_or_running(state, user, event_id, m)
-    query = urlencode({"event_id": event_id, "job": job_id})
-    return RedirectResponse(f"/event?{query}", 303)

@@ -1,17 +1,19 @@
 """Export an event shortlist (对接会名单) and its schedule: XLSX, CSV or a printable HTML 签到表.
 
-- **XLSX**: two sheets, 名单 (one row per invited talent) and 日程 (one row per meeting, slot
-  order, unplaced meetings last), each with a bold frozen header row (cells written as in
-  :mod:`data.io.exporter`).
-- **CSV**: the 名单 table, UTF-8 with a byte-order mark so that Excel reads it; its 时段 column
-  carries each talent's schedule. :func:`schedule_frame` gives the 日程 table for a second file.
-- **HTML**: a sign-in sheet (签到表) with the event name and date on every page, columns
-  序号 / 姓名 / 单位 / 对接企业 / 时段 / 签名 (blank), print CSS and a page break every
-  ``rows_per_page`` rows. Rendered by Jinja2 from ``templates/signin.html`` (autoescaped).
+- **XLSX**: sheets 名单 (one row per invited talent), 日程 (one row per meeting, slot
+  order, unplaced meetings last) and, when given, 参数 (the shortlist's parameters), each
+  with a bold frozen header row (cells written as in :mod:`data.io.exporter`), an
+  autofilter, wrapped reason text and a landscape A4 print setup fitted to the page width.
+- **CSV**: the 名单 table, UTF-8 with a byte-order mark so that Excel reads it (its 时段
+  column carries each talent's schedule), then a line ``日程`` and the 日程 table.
+- **HTML**: a sign-in sheet (签到表) with the event name, date and venue on every page,
+  columns 序号 / 姓名 / 单位 / 对接企业 / 时段 / 手机 (masked, ``138****1234``) / 签名
+  (blank), landscape print CSS and a page break every ``rows_per_page`` rows. Rendered by
+  Jinja2 from ``templates/signin.html`` (autoescaped).
 
 Contacts: in XLSX and CSV the 手机 and 邮箱 columns hold masked values (``138****0000``,
 ``z***@example.com``) unless ``include_contacts`` is set by a caller allowed to see them. The
-HTML sheet has no contact data at all unless ``include_contacts`` (then the full phone).
+HTML sheet shows masked mobile numbers only, unless ``include_contacts`` (then the full phone).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ LIST_HEADERS = ["序号", "姓名", "人才类别", "工作单位", "职称", "�
 SCHEDULE_HEADERS = ["时段", "对接企业", "序号", "姓名", "工作单位", "对接需求", "备注"]
 SIGNIN_HEADERS = ["序号", "姓名", "单位", "对接企业", "时段", "签名"]
 UNPLACED = "未排入"
+PARAMS_SHEET = "参数"
+WRAPPED = {"推荐理由", "对接需求", "时段", "对接企业", "备注"}
+"""Columns whose long text wraps in the XLSX."""
 ROWS_PER_PAGE = 20
 TEMPLATES = Path(__file__).parent / "templates"
 SEP = "、"
@@ -172,7 +177,7 @@ def schedule_frame(shortlist: Any, schedule: Any, talents: Any, enterprises: Any
 def render_signin_html(shortlist: Any, schedule: Any, talents: Any, enterprises: Any, *,
                        include_contacts: bool = False,
                        contacts: Mapping[str, Contact | Mapping[str, Any] | None] | None = None,
-                       rows_per_page: int = ROWS_PER_PAGE) -> str:
+                       rows_per_page: int = ROWS_PER_PAGE, venue: str | None = None) -> str:
     """The printable sign-in sheet (签到表) as an HTML document.
 
     Args:
@@ -180,9 +185,10 @@ def render_signin_html(shortlist: Any, schedule: Any, talents: Any, enterprises:
         schedule: the schedule (or None).
         talents: Talent records, or id → Talent.
         enterprises: Enterprise records, or id → Enterprise.
-        include_contacts: add a 手机 column (full numbers); otherwise no contact data at all.
+        include_contacts: full numbers in the 手机 column; otherwise masked (138****1234).
         contacts: talent id → contact; when None, a talent's own ``contact`` field is used.
         rows_per_page: rows before a page break.
+        venue: the event's venue (heads every page with the date).
 
     Returns:
         The HTML text.
@@ -194,30 +200,32 @@ def render_signin_html(shortlist: Any, schedule: Any, talents: Any, enterprises:
     for entry in shortlist.entries:
         tid = entry.talent_id
         record = look.talents.get(tid)
-        contact = _contact_of(record, contacts) if include_contacts and record else None
+        contact = _contact_of(record, contacts) if record else None
         rows.append({
             "no": look.number[tid], "name": look.talent(tid, "name") or tid,
             "organisation": look.talent(tid, "organisation"),
             "enterprises": SEP.join(look.enterprise(e) for e in entry.enterprises),
             "slots": "；".join(look.slots.get(tid, [])),
-            "phone": (contact.phone or "") if contact else "",
+            "phone": ((contact.phone or "") if include_contacts else mask_phone(contact.phone))
+            if contact else "",
         })
     size = max(1, rows_per_page)
     pages = [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
     headers = list(SIGNIN_HEADERS)
-    if include_contacts:
-        headers.insert(-1, "手机")
+    headers.insert(-1, "手机")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     return env.get_template("signin.html").render(
         title=shortlist.event_name or shortlist.event_id, date=shortlist.event_date,
-        total=len(rows), pages=pages, headers=headers, include_contacts=include_contacts)
+        total=len(rows), pages=pages, headers=headers, include_contacts=include_contacts,
+        venue=venue)
 
 
 def export_shortlist(shortlist: Any, schedule: Any, talents: Any, enterprises: Any,
                      path: str | Path, fmt: str | None = None, include_contacts: bool = False,
                      contacts: Mapping[str, Contact | Mapping[str, Any] | None] | None = None,
-                     *, needs: Any = None) -> Path:
+                     *, needs: Any = None, venue: str | None = None,
+                     params: Mapping[str, Any] | None = None) -> Path:
     """Write an event's shortlist and schedule to ``path``.
 
     Args:
@@ -230,6 +238,8 @@ def export_shortlist(shortlist: Any, schedule: Any, talents: Any, enterprises: A
         include_contacts: full contact data (only for callers allowed to see it).
         contacts: talent id → contact; when None, a talent's own ``contact`` field is used.
         needs: Need records, or id → Need, for need titles (else ids).
+        venue: the event's venue (sign-in sheet).
+        params: the shortlist's parameters (a 参数 sheet in XLSX; ``label → value``).
 
     Returns:
         The path written.
@@ -241,17 +251,51 @@ def export_shortlist(shortlist: Any, schedule: Any, talents: Any, enterprises: A
     kind = _format(path, fmt)
     if kind == "html":
         text = render_signin_html(shortlist, schedule, talents, enterprises,
-                                  include_contacts=include_contacts, contacts=contacts)
+                                  include_contacts=include_contacts, contacts=contacts,
+                                  venue=venue)
         path.write_text(text, encoding="utf-8")
         return path
     names = shortlist_frame(shortlist, schedule, talents, enterprises, needs=needs,
                             include_contacts=include_contacts, contacts=contacts)
-    if kind == "csv":
-        neutralise_frame(names).to_csv(path, index=False, encoding="utf-8-sig")
-        return path
     plan = schedule_frame(shortlist, schedule, talents, enterprises, needs=needs)
-    write_sheets({LIST_SHEET: names, SCHEDULE_SHEET: plan}, path)
+    if kind == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            neutralise_frame(names).to_csv(out, index=False)
+            out.write(f"\r\n{SCHEDULE_SHEET}\r\n")
+            neutralise_frame(plan).to_csv(out, index=False)
+        return path
+    frames = {LIST_SHEET: names, SCHEDULE_SHEET: plan}
+    if params:
+        frames[PARAMS_SHEET] = pd.DataFrame([[str(k), str(v)] for k, v in params.items()],
+                                            columns=["参数", "取值"], dtype=object)
+    write_sheets(frames, path)
+    finish_workbook(path)
     return path
+
+
+def finish_workbook(path: Path) -> None:
+    """Make the workbook ready to filter and print: an autofilter on every sheet's table,
+    wrapped long text (reasons, needs, slots), landscape A4 fitted to the page width."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment
+
+    wb = load_workbook(path)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for ws in wb.worksheets:
+        if ws.max_row >= 1 and ws.max_column >= 1:
+            ws.auto_filter.ref = ws.dimensions
+        headers = [str(c.value or "") for c in ws[1]]
+        for index, name in enumerate(headers, start=1):
+            if name in WRAPPED:
+                for row in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                    row[0].alignment = wrap
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
+    wb.save(path)
 
 
 def _format(path: Path, fmt: str | None) -> str:

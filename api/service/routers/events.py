@@ -14,7 +14,7 @@ from api.service.authz import require
 from api.service.deps import StateDep, User
 from api.service.http import accepted, download
 from api.service.schemas import ErrorOut, EventList, JobOut, ShortlistIn
-from api.services import events
+from api.services import event_versions, events
 from api.services.types import JSONObject
 from data.records import Event
 
@@ -65,12 +65,17 @@ def post_shortlist(event_id: str, response: Response,
             response_class=FileResponse, response_model=None, responses={200: {
                 "description": "名单文件",
                 "content": {m.split(";")[0]: {} for m in events.MEDIA.values()}},
+                404: {"model": ErrorOut, "description": "没有该活动或名单版本"},
                 409: {"model": ErrorOut, "description": "还没有生成名单：先 POST …/shortlist"}})
 def get_export(event_id: str, user: Annotated[User, Depends(require("events.export"))],
                state: StateDep,
                format: Literal["xlsx", "csv", "html"] = Query("xlsx", description="xlsx / csv / html"),
-               contacts: bool = Query(True, description="含联系方式（仅限有权限的角色）")
+               contacts: bool = Query(True, description="含联系方式（仅限有权限的角色）"),
+               version: str | None = Query(None, max_length=64,
+                                           description="名单版本（生成任务编号；默认最新版本）"),
                ) -> FileResponse:
-    """The newest shortlist's file (409 before the first shortlist job has succeeded)."""
-    return download(events.export(state.application, user, event_id, format, contacts),
-                    no_store=True)
+    """A saved shortlist version's file, as its job wrote it (default: the newest version;
+    409 before the first shortlist job has succeeded, 404 for an unknown version)."""
+    return download(event_versions.export_version(state.application, user, event_id, version,
+                                                  format, contacts),
+                    no_store=True, inline=format == "html")
