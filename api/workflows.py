@@ -46,6 +46,10 @@ class NotFound(_NotFound):
         super().__init__(what, id)
 
 
+KNOWN_TALENTS_MAX = 20_000
+"""Talents a batch over many needs keeps read at most (then it starts afresh)."""
+
+
 @dataclass
 class Workflows:
     """Matching workflows over one application (store, index, taxonomy, settings)."""
@@ -92,12 +96,15 @@ class Workflows:
             raise NotFound("需求", need_id)
         return found
 
-    def ranked(self, need: Need, k: int) -> tuple[MatchResult, dict[str, Talent]]:
+    def ranked(self, need: Need, k: int, known: dict[str, Talent] | None = None,
+               ) -> tuple[MatchResult, dict[str, Talent]]:
         """The matcher's top ``k`` of the talents retrieved for ``need``, and those talents.
 
         Args:
             need: a need or challenge record.
             k: how many matches.
+            known: talents already read in this batch (id → talent); the ones read here are
+                added to it, so a run over many needs reads each talent once.
 
         Returns:
             (the match result, talent id → talent of every retrieved talent).
@@ -105,7 +112,15 @@ class Workflows:
         from embeddings.render import need_text
 
         hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
-        talents = many(Talent, self.app.store.get_many("talents", [h.id for h in hits]))
+        ids = [h.id for h in hits]
+        if known is None:
+            talents = many(Talent, self.app.store.get_many("talents", ids))
+        else:
+            if len(known) + len(ids) > KNOWN_TALENTS_MAX:
+                known.clear()  # bounded: a province-wide run does not keep every talent
+            missing = [i for i in ids if i not in known]
+            known.update(many(Talent, self.app.store.get_many("talents", missing)))
+            talents = {i: known[i] for i in ids if i in known}
         enterprise = (one(Enterprise, self.app.store.get("enterprises", need.enterprise_id))
                       if need.enterprise_id else None)
         return self.matcher.match_need(need, hits, talents, enterprise, k=k), talents
@@ -225,8 +240,9 @@ class Workflows:
         edges: list[tuple[str, str, float]] = []
         conflicts: list[tuple[str, str, str]] = []
         matches: dict[tuple[str, str], Any] = {}
+        known: dict[str, Talent] = {}  # each talent read once per batch
         for need in progress(needs):
-            result, _ = self.ranked(need, k)
+            result, _ = self.ranked(need, k, known)
             for m in result.matches:
                 edges.append((need.id, m.talent_id, max(float(m.score), 0.0)))
                 matches[(need.id, m.talent_id)] = m

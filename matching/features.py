@@ -46,7 +46,7 @@ strings).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -132,6 +132,9 @@ class PairDetails:
     age_days: float | None = None
 
 
+_DETAIL_FIELDS = tuple(f.name for f in fields(PairDetails))
+
+
 @dataclass
 class PairFeatures:
     """The feature values of one pair (see the module doc) and their basis."""
@@ -152,8 +155,14 @@ class PairFeatures:
         return {name: float(getattr(self, name)) for name in FEATURE_NAMES}
 
     def details_dict(self) -> dict[str, object]:
-        """The details as plain JSON-able data."""
-        return asdict(self.details)
+        """The details as plain JSON-able data (a shallow copy: the fields are scalars, lists
+        of text and one text → text dict, so ``dataclasses.asdict``'s deep copy is not needed)."""
+        out: dict[str, object] = {}
+        for name in _DETAIL_FIELDS:
+            value = getattr(self.details, name)
+            out[name] = (list(value) if isinstance(value, list)
+                         else dict(value) if isinstance(value, dict) else value)
+        return out
 
 
 def pair_features(ctx: NeedContext, talent: Talent, hit: HitLike | None = None,

@@ -228,9 +228,9 @@ class Matcher:
         """
         scores, fused, contribs = self._scores(candidates)
         calibrated = self.calibrated
-        matches, dropped = [], []
-        for cand, score, fscore, contrib in zip(candidates, scores, fused, contribs,
-                                                strict=True):
+        kept: list[tuple[float, int, list[Any]]] = []
+        dropped = []
+        for i, (cand, score) in enumerate(zip(candidates, scores, strict=True)):
             talent = talents[cand.talent_id]
             rules = check_pair(need, talent, self.tables, enterprise) if apply_rules else None
             if rules is not None and not rules.allowed:
@@ -238,16 +238,18 @@ class Matcher:
                 continue
             flags = list(rules.soft) if rules is not None else []
             final = penalise(float(score), rules) if rules is not None else float(score)
-            named = dict(zip(self.fused.feature_names, map(float, contrib), strict=True))
+            kept.append((final, i, flags))
+        # only the k shown are explained (the explanation and details cost more than scoring)
+        kept.sort(key=lambda x: (-x[0], x[1]))
+        ranked = []
+        for rank, (final, i, flags) in enumerate(kept[: k if k is not None else None], start=1):
+            cand = candidates[i]
+            named = dict(zip(self.fused.feature_names, map(float, contribs[i]), strict=True))
             exp = explain(cand.features, named, flags)
-            matches.append(Match(cand.talent_id, final, dict(cand.values), named, exp.text_zh,
-                                 exp.parts, flags, 0, need.id, float(score),
-                                 cand.features.details_dict(), float(fscore),
-                                 final if calibrated else None))
-        order = sorted(range(len(matches)), key=lambda i: (-matches[i].score, i))
-        ranked = [matches[i] for i in order][: k if k is not None else None]
-        for r, m in enumerate(ranked, start=1):
-            m.rank = r
+            ranked.append(Match(cand.talent_id, final, dict(cand.values), named, exp.text_zh,
+                                exp.parts, flags, rank, need.id, float(scores[i]),
+                                cand.features.details_dict(), float(fused[i]),
+                                final if calibrated else None))
         result = MatchResult(need.id, ranked, dropped, self.scorer.name)
         if calibrated:
             result.strength = strength([m.score for m in ranked])

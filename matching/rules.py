@@ -38,6 +38,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from data.records import Enterprise, Need, Talent
@@ -52,6 +53,9 @@ CHINA = frozenset({"中国", "中华人民共和国", "中国籍", "china", "cn"
 BROAD_REGIONS = frozenset({"国内", "境内", "全国", "中国", "中国大陆"})
 ANY_REGION = frozenset({"不限", "境内外", "国内外", "全球", "海内外"})
 FULL_TIME = "全职"
+NAME_CACHE_SIZE = 16_384
+"""Names (and texts) whose folded variants and compiled patterns are kept (LRU, bounded)."""
+
 PLACE_PREFIX_RE = re.compile(r"^(中国|[\u4e00-\u9fff]{2,3}(省|自治区|市)|[\u4e00-\u9fff]{1,3}[县区])")
 MIN_STRIPPED = 4
 
@@ -180,6 +184,12 @@ def name_variants(name: str | None, places: Iterable[str] = ()) -> set[str]:
     Returns:
         Folded variants of at least 2 characters.
     """
+    return set(_variants(name, tuple(places)))
+
+
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _variants(name: str | None, places: tuple[str, ...]) -> frozenset[str]:
+    """:func:`name_variants`, cached: the rules check the same few names for every pair."""
     full, core = norm(name), core_name(name)
     out = {v for v in (full, core) if len(v) >= 2}
     prefixes = sorted({norm(p) for p in places if norm(p)}, key=len, reverse=True)
@@ -188,7 +198,19 @@ def name_variants(name: str | None, places: Iterable[str] = ()) -> set[str]:
         cut = m.group(0) if m else next((p for p in prefixes if v.startswith(p)), "")
         if cut and len(v) - len(cut) >= MIN_STRIPPED:
             out.add(v[len(cut):])
-    return out
+    return frozenset(out)
+
+
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _mention_pattern(name: str | None, places: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The compiled alternation of a name's variants (None when it has none)."""
+    variants = _variants(name, places)
+    return re.compile(term_pattern(sorted(variants))) if variants else None
+
+
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _folded(text: str) -> str:
+    return norm(text)
 
 
 def mentions(text: str | None, name: str | None, places: Iterable[str] = ()) -> bool:
@@ -202,8 +224,10 @@ def mentions(text: str | None, name: str | None, places: Iterable[str] = ()) -> 
     Returns:
         Whether it occurs.
     """
-    hay, variants = norm(text), name_variants(name, places)
-    return bool(hay and variants and re.search(term_pattern(sorted(variants)), hay))
+    if not text or not name:
+        return False
+    hay, pattern = _folded(text), _mention_pattern(name, tuple(places))
+    return bool(hay and pattern is not None and pattern.search(hay))
 
 
 def same_org(a: str | None, b: str | None, places: Iterable[str] = ()) -> bool:
