@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from api.services import accounts, admin, jobs
 from api.services.errors import Forbidden, Invalid
+from api.services.review_export import TZ_LABEL, beijing
 from api.services.types import JSONObject, User
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ def index_status(state: ServiceState) -> JSONObject:
     app = state.application
     built = admin.index_built(app)
     info: JSONObject = admin.index_info(app) if built else {}
+    if info.get("created_at"):
+        info["created_at_bj"] = f"{beijing(str(info['created_at']))}（{TZ_LABEL}）"
     return {"built": built, "info": info}
 
 

@@ -93,8 +93,9 @@ def bars(s: Suggestion) -> tuple[list[JSONObject], float]:
 def tie_text(talent: Talent) -> str:
     """The talent's 籍贯 and ties in words (「宝丰县籍；成长经历、情感联系」)."""
     parts = [f"{talent.hometown_county}籍"] if talent.hometown_county else []
-    if talent.ties:
-        parts.append("、".join(talent.ties))
+    ties = [t for t in talent.ties if t != "籍贯"]  # 「籍贯」 alone is said by the county
+    if ties:
+        parts.append("、".join(ties))
     return "；".join(parts)
 
 
