@@ -142,7 +142,9 @@ def pair_list(app: Application, user: User, *, run_id: str | None = None,
             "reason": decision.reason if decision else "",
             "actor": decision.actor if decision else "",
             "decided_at": beijing(decision.at) if decision else "",
-            "run_id": item.get("run_id") or "", "enterprise_id": item.get("enterprise_id")})
+            "run_id": item.get("run_id") or "", "enterprise_id": item.get("enterprise_id"),
+            "need_print": f"{item['need_title']}（{item['need_id']}）",
+            "talent_print": f"{item['talent_name']}（{item['talent_id']}）"})
     if contacts:
         _add_contacts(app, rows)
     counts = Counter(str(r["status"]) for r in rows)
@@ -227,10 +229,20 @@ def write_csv(path: Path, columns: tuple[tuple[str, str], ...], rows: list[JSONO
             writer.writerow([neutralise(r.get(key, "")) for key, _ in columns])
 
 
+PRINT_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("seq", "序号", 4), ("need_print", "需求", 17), ("enterprise_name", "企业", 12),
+    ("county", "县区", 6), ("chain", "产业链", 7), ("talent_print", "人才", 7),
+    ("category", "人才类别", 8), ("score", "得分", 5), ("status", "审核决定", 6),
+    ("reason", "理由", 13), ("actor", "审核人", 5), ("decided_at", "决定时间（北京时间）", 10))
+"""The print view's columns and their widths (% of the A4-landscape width)."""
+
+
 def print_html(title: str, cover: list[tuple[str, str]], columns: tuple[tuple[str, str], ...],
-               rows: list[JSONObject], *, signature: bool = True) -> str:
+               rows: list[JSONObject], *, signature: bool = True,
+               widths: dict[str, int] | None = None) -> str:
     """A print view on A4 landscape with a signature block for the bureau."""
     esc = html.escape
+    cols = "".join(f"<col style='width:{(widths or {}).get(k, 6)}%'>" for k, _ in columns)
     head = "".join(f"<th>{esc(label)}</th>" for _, label in columns)
     body = "".join("<tr>" + "".join(f"<td>{esc(str(r.get(k, '')))}</td>" for k, _ in columns)
                    + "</tr>" for r in rows) or \
@@ -253,7 +265,7 @@ th {{ background: #eee; }} thead {{ display: table-header-group; }} tr {{ break-
 .sign span {{ width: 30%; border-bottom: 1px solid #000; padding-bottom: 18pt; }}
 @media screen {{ body {{ padding: 12px; }} }}
 </style></head><body><h1>{esc(title)}</h1><div class="meta">{meta}</div>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{sign}</body></html>"""
+<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{sign}</body></html>"""
 
 
 def _file(fmt: str, stem: str) -> tuple[Path, Path]:
@@ -314,7 +326,11 @@ def write_pair_list(app: Application, listing: PairList, out: Path, fmt: str) ->
     elif fmt == "csv":
         write_csv(out, listing.columns, listing.rows)
     else:
-        out.write_text(print_html(title, listing.cover, listing.columns, listing.rows),
+        columns = tuple((k, label) for k, label, _ in PRINT_COLUMNS)
+        if listing.contacts:
+            columns += (("talent_phone", "人才手机"), ("enterprise_phone", "企业电话"))
+        widths = {k: w for k, _, w in PRINT_COLUMNS} | {"talent_phone": 8, "enterprise_phone": 8}
+        out.write_text(print_html(title, listing.cover, columns, listing.rows, widths=widths),
                        encoding="utf-8")
 
 
