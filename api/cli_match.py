@@ -1,4 +1,4 @@
-"""CLI commands of matching (`match need|talent`, `leads`), pairing runs (`pair run|show`)
+"""CLI commands of matching (`match need|talent`, `leads`), pairing runs (`pair run|show|export`)
 and matchmaking events (`event shortlist`), registered on the main app."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api.cli_common import application, call, console, print_json, progress
-from api.services import events, matching, pairing
+from api.services import events, matching, pairing, review_export
 
 match_app = typer.Typer(help="Ranked, explained matches in both directions.",
                         no_args_is_help=True)
@@ -142,6 +142,24 @@ def pair_show(
     console.print(table)
     for msg in result["messages"]:
         console.print(f"[yellow]·[/] {msg}")
+
+
+@pair_app.command("export")
+def pair_export(
+    out: Annotated[Path, typer.Argument(help="target file: .xlsx (cover + list), .csv (UTF-8 BOM) or .html (A4 print view)")],
+    run: Annotated[str | None, typer.Option(help="only this pairing run")] = None,
+    group: Annotated[str | None, typer.Option(help="work group: tech_return | talent_return | project_return | capital_return")] = None,
+    status: Annotated[str | None, typer.Option(help="proposed | approved | rejected | deferred")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day YYYY-MM-DD (Beijing time)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day YYYY-MM-DD (Beijing time)")] = None,
+    contacts: Annotated[bool, typer.Option("--contacts", help="add talents' and enterprises' contacts")] = False,
+) -> None:
+    """The 资智结对名单: pairs with their review decisions, per run or period."""
+    listing: Any = call(lambda: review_export.export_to(
+        application(), out, run_id=run, group=group, status=status, date_from=date_from,
+        date_to=date_to, contacts=contacts))
+    counts = "，".join(f"{k} {v}" for k, v in sorted(listing.counts.items())) or "无"
+    console.print(f"资智结对名单：{len(listing.rows)} 条（{counts}）→ {out}")
 
 
 @event_app.command("shortlist")

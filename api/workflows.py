@@ -446,4 +446,8 @@ def _suggestion(run_id: str, need: Need, talent_id: str, score: float, match: An
         features={k: float(v) for k, v in (getattr(match, "features", {}) or {}).items()},
         explanation=getattr(match, "explanation", "") or "",
         rank=int(getattr(match, "rank", 0) or 0), run_id=run_id,
-        work_group=WorkGroup(need.work_group))
+        work_group=WorkGroup(need.work_group),
+        contributions={k: round(float(v), 6)
+                       for k, v in (getattr(match, "contributions", {}) or {}).items()},
+        flags=[r.text for r in (getattr(match, "flags", []) or [])],
+        fused=None if match is None else round(float(getattr(match, "fused", 0.0)), 6))

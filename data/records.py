@@ -301,6 +301,18 @@ class Suggestion(Record):
     work_group: WorkGroup
     status: SuggestionStatus = SuggestionStatus.proposed
     version: int = Field(default=1, ge=1)
+    contributions: dict[str, float] = Field(
+        default_factory=dict, description="each feature's share of the fused score (the run's)")
+    flags: list[str] = Field(default_factory=list, description="soft-rule flags at the run")
+    fused: float | None = Field(default=None, description="fused score before penalties")
+
+    @field_validator("contributions", "flags", mode="before")
+    @classmethod
+    def _empty(cls, v: Any, info: Any) -> Any:
+        """NULL columns (suggestions stored before migration 0008) read as empty."""
+        if v is None:
+            return {} if info.field_name == "contributions" else []
+        return v
 
 
 class Decision(Record):

@@ -156,7 +156,7 @@ def test_session_login_csrf_and_pages(application: Application) -> None:
     assert cookie
     queue = client.get("/review?group=&status=proposed")
     assert queue.status_code == 200 and "审核队列" in queue.text
-    sid = re.search(r'href="/review/([^"]+)"', queue.text)
+    sid = re.search(r'href="/review/([^"?]+)', queue.text)
     assert sid
     detail = client.get(f"/review/{sid.group(1)}")
     assert "各项特征贡献" in detail.text and 'class="bar' in detail.text

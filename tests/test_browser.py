@@ -89,7 +89,7 @@ def test_reviewer_filters_approves_and_audit_shows_it(server: tuple[str, dict[st
     assert page.locator(".bar").first.bounding_box()["width"] > 0
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
-    suggestion_id = page.url.rsplit("/", 1)[-1]
+    suggestion_id = page.url.rsplit("/", 1)[-1].split("?")[0]  # the URL keeps the queue filters
     page.fill("textarea[name=reason]", "研究方向与需求高度吻合，同意对接（浏览器测试）")
     page.click("button.approve")
     page.wait_for_load_state()

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from api.application import Application
-from api.service import contract, errors
+from api.service import contract, errors, offline_docs
 from api.service.limits import BodyLimit
 from api.service.routers import events, jobs, matching, records, reviews, system
 from api.service.schemas import ErrorOut, Health
@@ -40,7 +40,7 @@ def api_router() -> APIRouter:
 def _include_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import pages
+    from api.web import admin_pages, error_pages, pages, review_pages
 
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"),
               name="static")
@@ -49,6 +49,9 @@ def _include_pages(app: FastAPI) -> None:
 
     app.include_router(enterprise_pages.router)
     app.include_router(event_pages.router)
+    app.include_router(review_pages.router)
+    app.include_router(admin_pages.router)
+    errors.html_pages(error_pages.render_error)
     pages.templates.env.globals["has_demand_map"] = False
     try:
         from api.web.demand_map import router as demand_map_router
@@ -94,7 +97,9 @@ def create_app(settings: Settings | None = None,
 
     app = FastAPI(title="talentmatch 人才与需求匹配服务", version="1",
                   description="归根工程人才—企业需求匹配：API 需 Bearer 令牌或登录会话。",
-                  docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  lifespan=lifespan)
+    offline_docs.install(app)
     app.state.service = state
     errors.install(app)
     contract.install(app)

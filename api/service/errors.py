@@ -8,6 +8,7 @@ code included — is a bug: 500, with the trace logged."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,51 @@ from data.store.errors import ActiveJobExists
 logger = logging.getLogger(__name__)
 
 INTERNAL = "服务器内部错误，请稍后重试或联系管理员"
+HTML_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 422, 500, 503})
+"""Statuses a page (not ``/api/``) answers with a Chinese HTML error page (issue #13)."""
+
+HtmlRenderer = Callable[[Request, int, str], Response]
+_html: list[HtmlRenderer] = []
+
+PYDANTIC_ZH = {
+    "missing": "必填", "int_parsing": "须为整数", "int_type": "须为整数",
+    "float_parsing": "须为数字", "float_type": "须为数字", "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false", "string_type": "须为文本", "string_too_short": "太短",
+    "string_too_long": "太长", "greater_than_equal": "太小", "less_than_equal": "太大",
+    "greater_than": "太小", "less_than": "太大", "enum": "不在可选值中",
+    "literal_error": "不在可选值中", "string_pattern_mismatch": "格式不符",
+    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD", "date_parsing": "须为日期 YYYY-MM-DD",
+    "datetime_parsing": "须为时间", "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "须为 JSON 对象", "dict_type": "须为 JSON 对象",
+    "list_type": "须为列表", "extra_forbidden": "不允许的字段", "value_error": "取值无效",
+}
+"""Pydantic error types → Chinese (the API's 422 ``detail`` messages)."""
+
+
+def html_pages(renderer: HtmlRenderer) -> None:
+    """Render page errors (a browser asking for a path outside ``/api/``) with ``renderer``."""
+    _html[:] = [renderer]
+
+
+def _zh(error: Any) -> str:
+    """A Chinese message for one pydantic error (its own text when it is already Chinese)."""
+    kind = str(error.get("type", ""))
+    msg = str(error.get("msg", ""))
+    if any("\u4e00" <= ch <= "\u9fff" for ch in msg):
+        return msg.removeprefix("Value error, ")
+    ctx = error.get("ctx") or {}
+    zh = PYDANTIC_ZH.get(kind, "取值无效")
+    if kind in ("greater_than_equal", "greater_than") and ("ge" in ctx or "gt" in ctx):
+        zh = f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than") and ("le" in ctx or "lt" in ctx):
+        zh = f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    elif kind in ("enum", "literal_error") and "expected" in ctx:
+        zh = f"须为 {ctx['expected']} 之一"
+    elif kind == "string_too_long" and "max_length" in ctx:
+        zh = f"最多 {ctx['max_length']} 个字符"
+    elif kind == "string_too_short" and "min_length" in ctx:
+        zh = f"至少 {ctx['min_length']} 个字符"
+    return zh
 
 
 def error_body(status: int, message: str, detail: Any = None) -> dict[str, Any]:
@@ -35,12 +81,19 @@ def error_body(status: int, message: str, detail: Any = None) -> dict[str, Any]:
 
 def _validation_detail(errors: list[Any]) -> list[dict[str, Any]]:
     return [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "message": str(e.get("msg", ""))} for e in errors]
+             "message": _zh(e)} for e in errors]
 
 
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and \
         "text/html" in request.headers.get("accept", "")
+
+
+def _page_error(request: Request, status: int, message: str) -> Response | None:
+    """The HTML error page when a browser asked for a page, else None."""
+    if _html and status in HTML_STATUSES and _wants_html(request):
+        return _html[0](request, status, message)
+    return None
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
@@ -51,16 +104,37 @@ def _http_error(request: Request, exc: Exception) -> Response:
         allow = ", ".join(allowed_methods(request, (exc.headers or {}).get("Allow", "")))
         if request.method == "OPTIONS" and allow:
             return Response(status_code=204, headers={"Allow": allow})
-        return JSONResponse(error_body(405, f"不支持 {request.method} 方法：此地址支持 {allow}"),
-                            405, headers={"Allow": allow})
-    return JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code,
+        message = f"不支持 {request.method} 方法：此地址支持 {allow}"
+        page = _page_error(request, 405, message)
+        if page is not None:
+            page.headers["Allow"] = allow
+            return page
+        return JSONResponse(error_body(405, message), 405, headers={"Allow": allow})
+    page = _page_error(request, exc.status_code, _http_message(exc))
+    if page is not None:
+        return page
+    return JSONResponse(error_body(exc.status_code, _http_message(exc)), exc.status_code,
                         headers=getattr(exc, "headers", None))
+
+
+def _http_message(exc: StarletteHTTPException) -> str:
+    """The Chinese message of an HTTP error (Starlette's English defaults translated)."""
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        return "找不到该页面"
+    if exc.status_code == 405 and detail == "Method Not Allowed":
+        return "不支持的请求方法"
+    return detail
 
 
 def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     detail = _validation_detail(list(exc.errors()))
     fields = "、".join(d["field"] for d in detail if d["field"]) or "请求"
+    page = _page_error(request, 422, "参数无效：" + "；".join(
+        f"{d['field'] or '请求'} {d['message']}" for d in detail))
+    if page is not None:
+        return page
     return JSONResponse(error_body(422, f"请求参数无效：请检查字段 {fields}", detail), 422)
 
 
@@ -76,6 +150,9 @@ def _domain_error(request: Request, exc: Exception) -> Response:
         fields = "、".join(d["field"] for d in detail if d["field"]) or "记录"
         return JSONResponse(error_body(422, f"数据无效：请检查字段 {fields}", detail), 422)
     if isinstance(exc, DomainError):
+        page = _page_error(request, status, exc.message)
+        if page is not None:
+            return page
         return JSONResponse(error_body(status, exc.message, exc.detail), status,
                             headers=exc.headers)
     return JSONResponse(error_body(status, str(exc)), status)

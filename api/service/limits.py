@@ -1,6 +1,6 @@
 """Request body size limits (pure ASGI middleware): 413 with a Chinese JSON message.
 
-Uploads (``/api/v1/import/…``) may be up to 20 MB, every other body up to 1 MB. The declared
+Uploads (``/api/v1/import/…`` and the admin page's ``/admin/import``) may be up to 20 MB, every other body up to 1 MB. The declared
 ``Content-Length`` is checked first; a body sent without one is counted as it streams.
 """
 
@@ -28,7 +28,8 @@ def _message(limit: int) -> str:
 
 def limit_for(path: str) -> int:
     """The body limit in bytes for a request path."""
-    return UPLOAD_LIMIT if path.startswith("/api/v1/import/") else BODY_LIMIT
+    uploads = path.startswith("/api/v1/import/") or path == "/admin/import"
+    return UPLOAD_LIMIT if uploads else BODY_LIMIT
 
 
 async def _send_413(send: Any, limit: int) -> None:

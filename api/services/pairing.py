@@ -92,3 +92,25 @@ def need_groups(state: ServiceState, need_ids: list[str]) -> dict[str, str]:
     for entity in ("needs", "challenges"):
         needs.update(many(Need, store.get_many(entity, need_ids)))
     return {n: str(getattr(r.work_group, "value", r.work_group)) for n, r in needs.items()}
+
+
+def recent_runs(state: ServiceState, limit: int = 20) -> list[JSONObject]:
+    """The newest pairing runs: id, who, when (also in Beijing time), solver, parameters,
+    objective, duration."""
+    from api.services.review_export import beijing
+
+    out: list[JSONObject] = []
+    for run in state.application.store.runs("pairing")[:limit]:
+        created = run.get("created_at")
+        out.append({"id": run["id"], "started_by": run.get("started_by"),
+                    "created_at": created.isoformat() if created else None,
+                    "created_bj": beijing(created) if created else "",
+                    "solver": run.get("solver"), "objective": run.get("objective"),
+                    "duration_s": run.get("duration_s"), "partial": bool(run.get("partial")),
+                    "params": dict(run.get("params") or {})})
+    return out
+
+
+def run_ids(state: ServiceState, limit: int = 20) -> list[str]:
+    """The ids of the newest pairing runs (the queue's run filter)."""
+    return [str(r["id"]) for r in state.application.store.runs("pairing")[:limit]]

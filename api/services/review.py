@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from api.services.errors import Forbidden, Invalid, NotFound
 from api.services.types import JSONObject, User
-from api.typed import many, one
-from data.records import Decision, Need, Suggestion, Talent
+from api.typed import many
+from data.records import Decision, Enterprise, Need, Suggestion, Talent
 from data.store.errors import VersionConflict
 from data.taxonomy import work_group_labels
 
 if TYPE_CHECKING:
     from api.application import Application
-    from api.service.state import ServiceState
 
-__all__ = ["GROUP_LABELS", "STATUS_LABELS", "ReviewDetail", "VersionConflict"]
+__all__ = ["GROUP_LABELS", "STATUS_LABELS", "VersionConflict"]
 
 ACTION_OF_STATUS = {"approved": "approve", "rejected": "reject", "deferred": "defer",
                     "approve": "approve", "reject": "reject", "defer": "defer"}
@@ -61,10 +60,27 @@ def _needs(app: Application, need_ids: list[str]) -> dict[str, Need]:
     return found
 
 
+SORTS = {"need": "需求", "score": "得分（高→低）", "score_asc": "得分（低→高）",
+         "talent": "人才", "enterprise": "企业", "county": "县区", "status": "状态"}
+"""Sort keys of the queue and their labels (the default, ``need``, is the run's order)."""
+
+
+def _sort_key(sort: str) -> Callable[[JSONObject], Any]:
+    if sort == "score":
+        return lambda r: -float(r["score"] or 0)  # type: ignore[arg-type]
+    if sort == "score_asc":
+        return lambda r: float(r["score"] or 0)  # type: ignore[arg-type]
+    if sort in ("talent", "enterprise", "county", "status"):
+        name = {"talent": "talent_name", "enterprise": "enterprise_name"}.get(sort, sort)
+        return lambda r: (str(r.get(name) or "￿"), str(r["id"]))
+    return lambda r: (str(r["need_id"]), int(r["rank"] or 0), str(r["id"]))  # type: ignore[arg-type]
+
+
 def queue(app: Application, user: User, *, group: str | None = None,
           status: str | None = None, chain: str | None = None,
-          county: str | None = None) -> list[JSONObject]:
-    """The review queue as ``user`` may see it, with need titles and talent names.
+          county: str | None = None, q: str | None = None, sort: str | None = None,
+          run_id: str | None = None) -> list[JSONObject]:
+    """The review queue as ``user`` may see it, with need titles, talent and enterprise names.
 
     Args:
         app: the application.
@@ -73,14 +89,24 @@ def queue(app: Application, user: User, *, group: str | None = None,
         status: proposed / approved / rejected / deferred.
         chain: the need's industry chain.
         county: the need's county.
+        q: words that must each occur in the need title, the talent or the enterprise name.
+        sort: a key of :data:`SORTS` (default: need, then the run's rank).
+        run_id: only this pairing run's suggestions.
 
     Returns:
-        Suggestion dicts (JSON-ready) with ``need_title``, ``chain``, ``county``, ``talent_name``.
+        Suggestion dicts (JSON-ready) with ``need_title``, ``chain``, ``county``,
+        ``talent_name``, ``enterprise_id``, ``enterprise_name`` and ``warning`` (the stored
+        soft-rule flags, joined; empty when none).
     """
+    if sort and sort not in SORTS:
+        raise Invalid(f"未知排序 sort「{sort}」；可选：{'、'.join(SORTS)}")
     store = app.store
-    items = store.suggestions(work_group=group_for(user, group), status=status)
+    items = store.suggestions(work_group=group_for(user, group), status=status, run_id=run_id)
     needs = _needs(app, list({s.need_id for s in items}))
     talents = many(Talent, store.get_many("talents", list({s.talent_id for s in items})))
+    owners = list({n.enterprise_id for n in needs.values() if n.enterprise_id})
+    enterprises = many(Enterprise, store.get_many("enterprises", owners))
+    words = (q or "").split()
     out: list[JSONObject] = []
     for s in items:
         need = needs.get(s.need_id)
@@ -88,11 +114,22 @@ def queue(app: Application, user: User, *, group: str | None = None,
             continue
         if county and getattr(need, "county", None) != county:
             continue
+        owner = enterprises.get(getattr(need, "enterprise_id", None) or "")
         row: JSONObject = s.model_dump(mode="json")
         row.update(need_title=getattr(need, "title", ""), chain=getattr(need, "chain", None),
                    county=getattr(need, "county", None),
-                   talent_name=getattr(talents.get(s.talent_id), "name", ""))
+                   talent_name=getattr(talents.get(s.talent_id), "name", ""),
+                   enterprise_id=getattr(need, "enterprise_id", None),
+                   enterprise_name=getattr(owner, "name", ""),
+                   warning="；".join(s.flags))
+        if words:
+            text = f"{row['need_title']} {row['need_id']} {row['talent_name']} " \
+                   f"{row['talent_id']} {row['enterprise_name']}".lower()
+            if not all(w.lower() in text for w in words):
+                continue
         out.append(row)
+    if sort and sort != "need":
+        out.sort(key=_sort_key(sort))
     return out
 
 
@@ -103,6 +140,24 @@ def page(app: Application, user: User, *, group: str | None = None,
     items = queue(app, user, group=group, status=status, chain=chain, county=county)
     return {"total": len(items), "limit": limit, "offset": offset,
             "items": list(items[offset:offset + limit])}
+
+
+def choices(app: Application) -> JSONObject:
+    """The queue's drop-down choices from the taxonomy: the city's counties and chains."""
+    city = app.settings.city
+    return {"counties": [str(e["name"]) for e in app.taxonomy.vocabulary("county", city).entries],
+            "chains": [str(e["name"]) for e in app.taxonomy.vocabulary("chain", city).entries],
+            "sorts": dict(SORTS), "reasons": {k: list(v) for k, v in PRESET_REASONS.items()}}
+
+
+PRESET_REASONS: dict[str, tuple[str, ...]] = {
+    "approved": ("研究方向与需求吻合，同意对接", "具备相关成果与经验，同意推荐",
+                 "有乡情联系且有回归意向，同意对接"),
+    "rejected": ("专业方向不符", "人才已与其他需求对接", "不满足资格条件（职称/等级/在平时间）",
+                 "存在回避关系"),
+    "deferred": ("需进一步核实人才意向", "需求尚待企业确认", "待工作专班会商"),
+}
+"""Preset reasons per decision (the pages offer them; free text may follow)."""
 
 
 def suggestion_for(app: Application, user: User, suggestion_id: str) -> Suggestion:
@@ -148,6 +203,56 @@ def audit(app: Application, user: User, *, suggestion_id: str | None = None,
                                 offset=offset))
 
 
+def decide_many(app: Application, user: User, items: list[str], status: str, reason: str,
+                *, confirm: bool = False) -> JSONObject:
+    """Decide a selection of suggestions (bulk review).
+
+    Args:
+        app: the application.
+        user: the caller (a reviewer decides only in its work group).
+        items: ``"<suggestion id>:<version>"`` tokens, as the queue page's checkboxes send.
+        status: approved / rejected / deferred.
+        reason: the reason (a preset and/or free text), the same for each.
+        confirm: whether an already approved suggestion may be decided again.
+
+    Returns:
+        ``{"done": [ids], "stale": [ids], "approved_kept": [ids], "missing": [ids]}``:
+        decided; changed meanwhile (not decided); approved and left alone without
+        ``confirm``; unknown or outside the caller's group.
+
+    Raises:
+        Invalid: no selection, an unknown status or an empty reason (422).
+    """
+    if not items:
+        raise Invalid("请先勾选要处理的推荐")
+    if ACTION_OF_STATUS.get(status) is None:
+        raise Invalid("status 须为 approved / rejected / deferred")
+    if not reason.strip():
+        raise Invalid("请选择或填写理由 reason")
+    out: dict[str, list[str]] = {"done": [], "stale": [], "approved_kept": [], "missing": []}
+    for token in items:
+        sid, _, version = token.rpartition(":")
+        if not sid or not version.isdigit():
+            sid, version = token, ""
+        try:
+            current = suggestion_for(app, user, sid)
+        except (NotFound, Forbidden):
+            out["missing"].append(sid)
+            continue
+        if not version:
+            version = str(current.version)
+        if current.status.value == "approved" and not confirm:
+            out["approved_kept"].append(sid)
+            continue
+        try:
+            decide(app, user, sid, status, reason, int(version))
+        except VersionConflict:
+            out["stale"].append(sid)
+            continue
+        out["done"].append(sid)
+    return {k: list(v) for k, v in out.items()}
+
+
 def detail(app: Application, user: User, suggestion_id: str) -> JSONObject:
     """One suggestion with its decisions (the API's view)."""
     s = suggestion_for(app, user, suggestion_id)
@@ -156,55 +261,3 @@ def detail(app: Application, user: User, suggestion_id: str) -> JSONObject:
     return out
 
 
-@dataclass
-class ReviewDetail:
-    """What the review page shows of a suggestion."""
-
-    s: Suggestion
-    need: Need | None
-    talent: Talent | None
-    bars: list[JSONObject] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    alternates: list[JSONObject] = field(default_factory=list)
-    strength_zh: str = ""
-    explanation: str = ""
-    decisions: list[JSONObject] = field(default_factory=list)
-
-    def context(self) -> JSONObject:
-        """The fields by name (a template context)."""
-        return dict(self.__dict__)
-
-
-def page_detail(state: ServiceState, user: User, suggestion_id: str) -> ReviewDetail:
-    """A suggestion with its explanation, contribution bars, flags and alternates.
-
-    The need's current matches (cached) give the contributions, flags and alternates; when
-    they cannot be computed (no index yet) the stored features are shown instead.
-    """
-    app = state.application
-    s = suggestion_for(app, user, suggestion_id)
-    need = _needs(app, [s.need_id]).get(s.need_id)
-    talent = one(Talent, app.store.get("talents", s.talent_id))
-    match: dict[str, Any] | None = None
-    shown = ReviewDetail(s=s, need=need, talent=talent)
-    if need is not None:
-        try:
-            result = state.match_need(need, DETAIL_K)
-        except Exception:  # the index may be missing: show the stored features only
-            result = {"matches": [], "dropped": []}
-        shown.strength_zh = str(result.get("strength_zh", "") or "")
-        match = next((m for m in result["matches"] if m["talent_id"] == s.talent_id), None)
-        shown.alternates = [m for m in result["matches"]
-                            if m["talent_id"] != s.talent_id][:5]
-        shown.flags = [str(f) for f in (match or {}).get("flags") or []]
-        shown.flags += [r for d in result["dropped"] if d["talent_id"] == s.talent_id
-                        for r in d["reasons"]]
-    contributions = (match or {}).get("contributions")
-    values: dict[str, float] = dict(contributions or s.features)
-    top = max([abs(v) for v in values.values()] + [1e-9])
-    shown.bars = [{"name": k, "label": FEATURE_LABELS.get(k, k), "value": v,
-                   "width": round(100 * abs(v) / top, 1), "negative": v < 0}
-                  for k, v in sorted(values.items(), key=lambda kv: -abs(kv[1]))]
-    shown.explanation = s.explanation or str((match or {}).get("explanation", "") or "")
-    shown.decisions = audit(app, user, suggestion_id=suggestion_id)
-    return shown

@@ -1,5 +1,7 @@
-"""The web pages: login, review queue and detail, audit (the enterprise's pages are in
-:mod:`api.web.enterprise_pages`, the organiser's in :mod:`api.web.event_pages`).
+"""The web pages: login and the home redirect (the review queue, detail and audit are
+in :mod:`api.web.review_pages`, the admin pages in :mod:`api.web.admin_pages`, the
+enterprise's pages in :mod:`api.web.enterprise_pages`, the organiser's in
+:mod:`api.web.event_pages`).
 
 Every page reads the session cookie; every form post carries the session's CSRF token in a
 hidden ``csrf`` field. The pages call the same services as the API routers
@@ -11,7 +13,6 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from api.service.auth import SESSION_COOKIE, SESSION_MAX_AGE_S, same_token
 from api.service.authz import ROLE_LABELS, allowed
 from api.service.deps import StateDep, User, optional_user, session_data
-from api.services import accounts, records, review
+from api.services import accounts, records
 from api.services.review import GROUP_LABELS, STATUS_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +55,12 @@ def _check_csrf(request: Request, token: str) -> None:
     data = session_data(request) or {}
     if not same_token(token, data.get("csrf")):
         raise HTTPException(403, "表单已过期或 CSRF 令牌无效：请刷新页面后重试")
+
+
+need_role = _need_role
+"""403 unless ``user``'s role may ``action`` (for the pages of the other modules)."""
+check_csrf = _check_csrf
+"""403 unless the form's ``csrf`` field is the session's (for the other page modules)."""
 
 
 def _set_session(request: Request, response: Response, user_id: str | None,
@@ -135,59 +142,3 @@ def logout(request: Request, state: StateDep, csrf: str = Form("")) -> Response:
     return response
 
 
-# -- review ---------------------------------------------------------------------------------
-@router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, state: StateDep, user: PageUser, group: str | None = None,
-                 status: str | None = "proposed", chain: str | None = None,
-                 county: str | None = None, page: int = 1) -> Response:
-    """The review queue with filters and paging."""
-    _need_role(user, "suggestions.read")
-    group = group or None
-    status = status or None
-    items = review.queue(state.application, user, group=group, status=status, chain=chain or None,
-                  county=county or None)
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    params = {"group": group or "", "status": status or "", "chain": chain or "",
-              "county": county or ""}
-    return render(request, "queue.html", user, items=items[(page - 1) * PAGE_SIZE:
-                                                            page * PAGE_SIZE],
-                  total=len(items), page=page, pages=pages, filters=params,
-                  query=urlencode(params),
-                  chains=sorted({i["chain"] for i in items if i.get("chain")}))
-
-
-@router.get("/review/{suggestion_id}", response_class=HTMLResponse)
-def review_detail(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
-                  error: str | None = None) -> Response:
-    """A suggestion: explanation, contribution bars, flags, alternates and the decision form."""
-    _need_role(user, "suggestions.read")
-    return render(request, "detail.html", user, error=error,
-                  **review.page_detail(state, user, suggestion_id).context())
-
-
-@router.post("/review/{suggestion_id}/decision")
-def review_decide(request: Request, suggestion_id: str, state: StateDep, user: PageUser,
-                  status: str = Form(...), reason: str = Form(""), version: int = Form(...),
-                  csrf: str = Form("")) -> Response:
-    """Apply the decision form; a stale version shows the page again with the conflict."""
-    _check_csrf(request, csrf)
-    _need_role(user, "suggestions.decide")
-    if not reason.strip():
-        return review_detail(request, suggestion_id, state, user, "请填写理由")
-    try:
-        review.decide(state.application, user, suggestion_id, status, reason, version)
-    except review.VersionConflict as exc:
-        return review_detail(request, suggestion_id, state, user, str(exc))
-    return RedirectResponse(f"/review/{suggestion_id}?done=1", 303)
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, state: StateDep, user: PageUser,
-               page: int = 1) -> Response:
-    """The audit trail: who, when, from, to, why."""
-    _need_role(user, "audit.read")
-    page = min(max(1, page), MAX_PAGE)
-    rows = review.audit(state.application, user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    return render(request, "audit.html", user, rows=rows[:PAGE_SIZE], page=page,
-                  more=len(rows) > PAGE_SIZE)

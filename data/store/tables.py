@@ -98,6 +98,9 @@ suggestions = sa.Table(
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("created_at", timestamp(), nullable=False),
     sa.Column("updated_at", timestamp(), nullable=False),
+    sa.Column("contributions", sa.JSON(), nullable=True),
+    sa.Column("flags", sa.JSON(), nullable=True),
+    sa.Column("fused", sa.Float(), nullable=True),
     sa.Index(None, "work_group", "status"),
 )
 
