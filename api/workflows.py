@@ -10,13 +10,21 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.services.errors import EncoderMismatch
 from api.services.errors import NotFound as _NotFound
 from api.typed import each, many, one
+from api.workflow_rows import (
+    in_event,
+    match_dict,
+    opportunity_dict,
+    plain,
+    shortlist_params,
+    suggestion,
+)
 from data.records import (
     Challenge,
     Enterprise,
@@ -24,9 +32,7 @@ from data.records import (
     Need,
     NeedStatus,
     Project,
-    Suggestion,
     Talent,
-    WorkGroup,
 )
 
 if TYPE_CHECKING:
@@ -149,7 +155,7 @@ class Workflows:
             "best_probability": (None if result.best_probability is None
                                  else round(result.best_probability, 4)),
             "top10_chance": None if result.coverage is None else round(result.coverage, 4),
-            "matches": [_match_dict(m, talents.get(m.talent_id)) for m in result.matches],
+            "matches": [match_dict(m, talents.get(m.talent_id)) for m in result.matches],
             "dropped": [{"talent_id": d.talent_id, "reasons": [r.text for r in d.reasons]}
                         for d in result.dropped],
         }
@@ -181,8 +187,8 @@ class Workflows:
         return {
             "talent": {"id": talent.id, "name": talent.name, "category": talent.category,
                        "hometown_county": talent.hometown_county},
-            "needs": [_opportunity_dict(o) for o in found.needs],
-            "projects": [_opportunity_dict(o) for o in found.projects],
+            "needs": [opportunity_dict(o) for o in found.needs],
+            "projects": [opportunity_dict(o) for o in found.projects],
             "dropped": [{"need_id": n, "reasons": [r.text for r in rs]}
                         for n, rs in found.dropped],
         }
@@ -280,12 +286,12 @@ class Workflows:
         result = run_pairing(request, solver=solver)
         run_id = f"R{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
         by_need = {n.id: n for n in needs}
-        suggestions = [_suggestion(run_id, by_need[nid], tid, score, matches.get((nid, tid)), i)
+        suggestions = [suggestion(run_id, by_need[nid], tid, score, matches.get((nid, tid)), i)
                        for i, (nid, tid, score) in enumerate(result.pairs)]
         params = {"solver": solver, "max_load": max_load, "demand": demand,
                   "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges)}
         summary = {"messages": list(result.messages), "alternates": result.alternates,
-                   "min_need_score": result.min_need_score, "unmet": _plain(result.unmet),
+                   "min_need_score": result.min_need_score, "unmet": plain(result.unmet),
                    "wall_s": round(time.perf_counter() - t0, 3)}
         stored = self.app.store.add_run(
             {"id": run_id, "kind": "pairing", "started_by": started_by, "params": params,
@@ -305,7 +311,7 @@ class Workflows:
         need = self.need(need_id)
         result, _ = self.ranked(need, top)
         run_id = f"R{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        suggestions = [_suggestion(run_id, need, m.talent_id, m.score, m, i)
+        suggestions = [suggestion(run_id, need, m.talent_id, m.score, m, i)
                        for i, m in enumerate(result.matches[:top])]
         return self.app.store.add_run(
             {"id": run_id, "kind": "incremental", "started_by": started_by,
@@ -357,7 +363,7 @@ class Workflows:
         from data.io.event_export import export_shortlist
         from matching.shortlist import build_event_shortlist
 
-        needs = [n for n in self.open_needs() if _in_event(n, event)]
+        needs = [n for n in self.open_needs() if in_event(n, event)]
         edges, _, matches = self.candidate_edges(needs, k, progress)
         triples = [(n, t, s, getattr(matches.get((n, t)), "explanation", ""))
                    for n, t, s in edges]
@@ -381,7 +387,7 @@ class Workflows:
                              include_contacts=with_contacts,
                              contacts=contacts, needs={n.id: n for n in needs},
                              venue=event.venue,
-                             params=_shortlist_params(event, k, m, meeting_cap, float(strong)))
+                             params=shortlist_params(event, k, m, meeting_cap, float(strong)))
         return {"event": event.id, "name": event.name, "strong": round(float(strong), 4),
                 "talents": len(shortlist.entries),
                 "meetings": len(schedule.meetings), "unplaced": len(schedule.unplaced),
@@ -390,64 +396,3 @@ class Workflows:
                              "needs": list(e.needs), "score": round(float(e.score), 4),
                              "reason": e.reason_zh} for e in shortlist.entries],
                 "export": str(out) if fmt and out else None}
-
-
-def _shortlist_params(event: Any, k: int, m: int, meeting_cap: int,
-                      strong: float) -> dict[str, Any]:
-    """The parameters of a shortlist as its exports list them (labels of the form)."""
-    return {"活动": event.name, "日期": event.date or "", "地点": event.venue or "",
-            "名单容量": event.capacity, "每家企业强候选数": m, "每人对接场次上限": meeting_cap,
-            "强候选阈值": round(strong, 4), "每个需求候选数": k}
-
-
-def _in_event(need: Need, event: Any) -> bool:
-    if event.need_ids:
-        return need.id in event.need_ids
-    if event.enterprise_ids:
-        return need.enterprise_id in event.enterprise_ids
-    if event.theme_chains:
-        return need.chain in event.theme_chains
-    return True
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready copy of a mapping or sequence of simple values."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return _plain(asdict(value))
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
-
-
-def _match_dict(m: Any, talent: Any) -> dict[str, Any]:
-    return {"rank": m.rank, "talent_id": m.talent_id,
-            "name": getattr(talent, "name", ""),
-            "organisation": getattr(talent, "organisation", None),
-            "title": getattr(talent, "title", None),
-            "score": round(float(m.score), 4), "explanation": m.explanation,
-            "probability": None if m.probability is None else round(float(m.probability), 4),
-            "fused": round(float(m.fused), 4),
-            "contributions": {k: round(float(v), 4) for k, v in m.contributions.items()},
-            "flags": [r.text for r in m.flags]}
-
-
-def _opportunity_dict(o: Any) -> dict[str, Any]:
-    return {"rank": o.rank, "kind": o.kind, "id": o.id, "title": o.title,
-            "score": round(float(o.score), 4), "explanation": o.explanation,
-            "flags": [r.text for r in o.flags]}
-
-
-def _suggestion(run_id: str, need: Need, talent_id: str, score: float, match: Any,
-                i: int) -> Suggestion:
-    return Suggestion(
-        id=f"{run_id}-{i:05d}", need_id=need.id, talent_id=talent_id, score=float(score),
-        features={k: float(v) for k, v in (getattr(match, "features", {}) or {}).items()},
-        explanation=getattr(match, "explanation", "") or "",
-        rank=int(getattr(match, "rank", 0) or 0), run_id=run_id,
-        work_group=WorkGroup(need.work_group),
-        contributions={k: round(float(v), 6)
-                       for k, v in (getattr(match, "contributions", {}) or {}).items()},
-        flags=[r.text for r in (getattr(match, "flags", []) or [])],
-        fused=None if match is None else round(float(getattr(match, "fused", 0.0)), 6))
