@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; matching reads no files itself
@@ -67,7 +68,14 @@ def norm(value: object) -> str:
     """
     if value is None:
         return ""
-    return _DROP.sub("", unicodedata.normalize("NFKC", str(value)).lower())
+    return _fold(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65_536)
+def _fold(text: str) -> str:
+    """:func:`norm` of a text, cached (bounded): ranking folds the same names and terms for
+    every pair of a batch."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 _DROP = re.compile(r"[\s·\-_]+")
