@@ -83,3 +83,14 @@ def test_the_service_path_uses_the_same_rules() -> None:
         "chains": ["尼龙新材料"], "min_title": "正高级"}
     with pytest.raises(Invalid, match="字段 level"):  # the service's 422, naming the field
         canonicalise(app, {"level": "Z"})
+
+
+def test_the_service_path_knows_the_entity_so_all_ten_vocabularies_apply() -> None:
+    from types import SimpleNamespace
+
+    from api.services.records import canonicalise
+
+    app: Any = SimpleNamespace(taxonomy=TAX, settings=SimpleNamespace(city="平顶山"))
+    assert canonicalise(app, {"status": "洽谈中"}, "projects") == {"status": "negotiating"}
+    # without the entity, status is left alone (its vocabulary differs between entities)
+    assert canonicalise(app, {"status": "洽谈中"}) == {"status": "洽谈中"}

@@ -28,7 +28,7 @@ KIND_LABELS = kind_labels()
 """Need kind → Chinese label, from the taxonomy (pages show it)."""
 
 
-def canonicalise(app: Application, data: JSONObject) -> JSONObject:
+def canonicalise(app: Application, data: JSONObject, entity: str | None = None) -> JSONObject:
     """Taxonomy-canonical values for the categorical fields of ``data``
     (:func:`data.normalise.normalise`, the importer's rules).
 
@@ -37,7 +37,7 @@ def canonicalise(app: Application, data: JSONObject) -> JSONObject:
             accepted values).
     """
     try:
-        out: JSONObject = normalise(data, app.taxonomy, app.settings.city)
+        out: JSONObject = normalise(data, app.taxonomy, app.settings.city, entity)
     except NormaliseError as exc:
         raise Invalid(str(exc)) from exc
     return out
@@ -114,7 +114,7 @@ def create(app: Application, user: User, entity: str, body: BaseModel) -> JSONOb
     if entity in NEED_ENTITIES and masking.is_enterprise(user):
         data["enterprise_id"] = user.enterprise_id
         data["id"] = masking.new_need_id()  # the service assigns it: no id probing
-    record: Any = ENTITY_MODELS[entity].model_validate(canonicalise(app, data))
+    record: Any = ENTITY_MODELS[entity].model_validate(canonicalise(app, data, entity))
     if app.store.get(entity, record.id) is not None:
         raise Conflict(f"{LABELS[entity]}编号「{record.id}」已存在：请换一个编号，或用 PATCH 修改")
     app.store.upsert(entity, [record])
@@ -133,7 +133,7 @@ def update(state: ServiceState, user: User, entity: str, id: str,
         masking.check_need_owner(user, current, not_found(entity, id))
         if masking.is_enterprise(user):
             body = {**body, "enterprise_id": user.enterprise_id}
-    merged: JSONObject = {**current.model_dump(mode="json"), **canonicalise(app, body), "id": id}
+    merged: JSONObject = {**current.model_dump(mode="json"), **canonicalise(app, body, entity), "id": id}
     if entity in ("talents", "enterprises"):
         contact = store.get_contact(entity, id)
         if contact is not None and "contact" not in body:
