@@ -32,6 +32,11 @@ from data.store.users import User
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+MATCH_CACHE = "match"
+"""The cache of match results (:class:`api.service.state.ServiceState`)."""
+USERS_CACHE = "users"
+"""The cache of account lookups (session and token checks)."""
+
 
 class Codec(Protocol[V]):
     """How a cache value becomes bytes and back (used by shared backends only)."""
