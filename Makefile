@@ -19,9 +19,11 @@ run: fonts-deps $(STAMP)
 	$(BIN)/talentmatch demo
 	$(BIN)/talentmatch serve --demo-accounts --host 127.0.0.1 --port 8000
 
-# Browser tests never skip here: TALENTMATCH_REQUIRE_BROWSER=1 makes a missing chromium fail.
+# Browser and Redis tests never skip here: TALENTMATCH_REQUIRE_BROWSER=1 makes a missing
+# chromium fail, TALENTMATCH_REQUIRE_REDIS=1 an unreachable Redis (redis://127.0.0.1:6379/3,
+# or TALENTMATCH_TEST_REDIS_URL).
 test: system-deps $(STAMP)
-	TALENTMATCH_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+	TALENTMATCH_REQUIRE_BROWSER=1 TALENTMATCH_REQUIRE_REDIS=1 $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

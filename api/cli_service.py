@@ -1,5 +1,5 @@
-"""CLI commands of the HTTP service (`serve`, `user add|list|disable|password|token|revoke`),
-registered on the main app."""
+"""CLI commands of the HTTP service (`serve`, `worker`, `user add|list|disable|password|token|
+revoke`), registered on the main app."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from api.cli_common import application, call, console, err, fail, print_json
 from api.services import accounts
 from api.services.types import JSONObject
+from api.settings import get_settings
 from data.records import WorkGroup
 
 if TYPE_CHECKING:
@@ -24,16 +25,22 @@ def serve(
         "--demo-accounts", help="create/reset one demo account per role and print them")] = False,
     warm: Annotated[bool, typer.Option(
         "--warm/--no-warm", help="precompute every open need's matches in the background")] = True,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="API worker processes (more than 1 needs TALENTMATCH_REDIS_URL: "
+        "sessions' revocations, throttling and caches are shared there)")] = 1,
 ) -> None:
     """Serve the API (/api/v1, /docs) and the web pages over what the store holds."""
     import uvicorn
 
+    if workers > 1:
+        _serve_workers(host, port, workers, demo_accounts=demo_accounts, warm=warm)
+        return
     from api.service.app import create_app
     from api.service.auth import SecretKeyError
 
     try:
         app = create_app()
-    except SecretKeyError as exc:
+    except (SecretKeyError, RuntimeError) as exc:
         fail(str(exc))
     if demo_accounts:
         _print_accounts(accounts.demo_accounts(app.state.service.application))
@@ -43,6 +50,74 @@ def serve(
         threading.Thread(target=_warm, args=(app.state.service,), daemon=True).start()
     console.print(f"服务地址: http://{host}:{port}/  · API 文档: http://{host}:{port}/docs")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _serve_workers(host: str, port: int, workers: int, *, demo_accounts: bool,
+                   warm: bool) -> None:
+    """``serve --workers N``: uvicorn's worker processes, each building the app from the
+    environment (:func:`api.service.app.app_from_environment`) on the shared store and Redis.
+    """
+    import os
+
+    import uvicorn
+
+    from api.service.redis_state import connect
+    from api.service.secret import SecretKeyError, session_key
+
+    settings = get_settings()
+    if not settings.redis_url:
+        fail("--workers 大于 1 时需要设置 TALENTMATCH_REDIS_URL（各进程共享会话吊销、登录限流和缓存）")
+    try:
+        session_key(settings)  # made once here, so every worker reads the same key file
+        connect(settings.redis_url).close()
+    except (SecretKeyError, RuntimeError) as exc:
+        fail(str(exc))
+    if settings.database_url.startswith("sqlite"):
+        err.print("[yellow]多个 API 进程共用 SQLite：写入会相互等待，正式部署请用 PostgreSQL[/]")
+    if demo_accounts:
+        app = application()
+        _print_accounts(accounts.demo_accounts(app))
+        app.store.close()
+    os.environ["TALENTMATCH_SERVE_WARM"] = "1" if warm else "0"
+    console.print(f"服务地址: http://{host}:{port}/  · API 文档: http://{host}:{port}/docs"
+                  f"  · {workers} 个 API 进程")
+    uvicorn.run("api.service.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+def worker(
+    burst: Annotated[bool, typer.Option(
+        "--burst", help="stop once the queue is empty (default: run until stopped)")] = False,
+    name: Annotated[str | None, typer.Option(help="worker name (default: a random one)")]
+    = None,
+) -> None:
+    """Run background jobs (pairing runs, index update, demand map, shortlists, imports)
+    from the Redis queue; needs TALENTMATCH_REDIS_URL. Start as many as the machine allows."""
+    from api.jobs.queue import work
+
+    settings = get_settings()
+    if not settings.redis_url:
+        fail("talentmatch worker 需要 TALENTMATCH_REDIS_URL（任务队列在 Redis 中）；"
+             "未设置时任务在 serve 进程内运行，无需 worker")
+    try:
+        work(settings, burst=burst, name=name)
+    except RuntimeError as exc:
+        fail(str(exc))
+
+
+def _forget_shared_users() -> None:
+    """Drop the account lookups the API workers cached in Redis (a CLI change of an account
+    is then seen at once; without Redis they expire within seconds)."""
+    from api.service.shared_state import USERS_CACHE, UserCodec, open_shared
+    from api.service.state import USER_CACHE_SIZE, USER_TTL_S
+
+    settings = get_settings()
+    if settings.redis_url:
+        shared = open_shared(settings)
+        try:
+            shared.cache(USERS_CACHE, USER_CACHE_SIZE, USER_TTL_S, UserCodec()).clear()
+        finally:
+            shared.close()
 
 
 def _warm(state: ServiceState) -> None:
@@ -107,6 +182,7 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
 def user_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Disable an account (its sessions end; its logins and API tokens stop working)."""
     call(lambda: accounts.disable(application(), username))
+    _forget_shared_users()
     console.print(f"账号 {username} 已停用")
 
 
@@ -118,6 +194,7 @@ def user_password(
 ) -> None:
     """Set a new web login password (the account's sessions end)."""
     call(lambda: accounts.set_password(application(), username, password))
+    _forget_shared_users()
     console.print(f"账号 {username} 的密码已更新，已登录的会话全部失效")
 
 
@@ -140,10 +217,12 @@ def user_token(
 def user_revoke(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Revoke every API token of an account and end its sessions."""
     n = call(lambda: accounts.revoke(application(), username))
+    _forget_shared_users()
     console.print(f"已吊销账号 {username} 的 {n} 个 API 令牌，并结束其全部会话")
 
 
 def register(app: typer.Typer) -> None:
     """Add the service commands to ``app``."""
     app.command("serve")(serve)
+    app.command("worker")(worker)
     app.add_typer(user_app, name="user")

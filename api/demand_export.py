@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -181,9 +182,11 @@ def cache_path(app: Any, by: Sequence[str], threshold: float | None) -> Path | N
 def save_cached(app: Any, data: dict[str, Any], threshold: float | None) -> None:
     """Keep ``DemandMap.to_dict()`` beside the index, for the service page."""
     path = cache_path(app, data["by"], threshold)
-    if path is not None:
+    if path is not None:  # written aside, then renamed: other workers never read half a file
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+        staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        staged.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(staged, path)
 
 
 def load_cached(app: Any, by: Sequence[str], threshold: float | None) -> dict[str, Any] | None:

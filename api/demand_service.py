@@ -10,6 +10,8 @@ save the JSON and draw the pictures next to it. :func:`picture` reads a saved pi
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -52,15 +54,24 @@ def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Pa
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    rows, cols = [*data["by"], "total"][:2]
-    day = dt.date.today().isoformat()
-    totals = data.get("totals", {})
-    source = (f"来源：talentmatch 需求地图（{app.settings.city}人才库与开放需求 {totals.get('needs', 0)} 项，"
-              f"索引版本 {index_version(app) or '—'}，强匹配阈值 {data.get('threshold')}）；"
-              "灰色斜线格为无需求")
-    heatmap(data["cells"], folder, rows=rows, cols=cols, city=app.settings.city, day=day,
-            source=source)
-    bars(data["clusters"].get("cells", []), folder)
+    # Drawn aside, then each file renamed into place: another worker (or job process)
+    # reading a picture never sees half of one, even while both draw it.
+    staged = folder.with_name(f".{folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    staged.mkdir(parents=True, exist_ok=True)
+    try:
+        rows, cols = [*data["by"], "total"][:2]
+        day = dt.date.today().isoformat()
+        totals = data.get("totals", {})
+        source = (f"来源：talentmatch 需求地图（{app.settings.city}人才库与开放需求 "
+                  f"{totals.get('needs', 0)} 项，索引版本 {index_version(app) or '—'}，"
+                  f"强匹配阈值 {data.get('threshold')}）；灰色斜线格为无需求")
+        heatmap(data["cells"], staged, rows=rows, cols=cols, city=app.settings.city, day=day,
+                source=source)
+        bars(data["clusters"].get("cells", []), staged)
+        for drawn in staged.iterdir():
+            os.replace(drawn, folder / drawn.name)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     return folder
 
 

@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     login_concurrency: int = Field(default=2, ge=1,
                                    description="password hashes computed at the same time")
 
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: sessions' revocations, login throttling and caches "
+        "shared by every API worker, and the job queue run by `talentmatch worker`; unset: "
+        "all in process (one `serve` process, jobs in its threads)")
+    redis_prefix: str = Field(
+        default="tm:", min_length=1, max_length=64,
+        description="prefix of every Redis key (and of the job queue's name) of this deployment")
+    job_heartbeat_s: float = Field(
+        default=10.0, gt=0, le=600,
+        description="a queued job's process refreshes its heartbeat this often × 1/3; a running "
+        "job without one for this long is marked failed (its worker died)")
+    job_timeout_s: int = Field(default=6 * 3600, ge=60,
+                               description="a queued job running longer is stopped (failed)")
+
     @property
     def production(self) -> bool:
         """Whether this is a production deployment (secure cookies, a configured key)."""

@@ -9,6 +9,11 @@ PostgreSQL comes from ``TALENTMATCH_TEST_POSTGRES_URL`` (default
 ``postgresql://root@127.0.0.1:5432/test``); each test gets its own schema (dropped after),
 selected through libpq's ``options=-csearch_path=…``. When the server cannot be reached the
 PostgreSQL tests skip, or fail when ``TALENTMATCH_REQUIRE_POSTGRES=1`` (as in CI).
+
+Redis comes from ``TALENTMATCH_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/3``);
+``redis_url`` gives each test a private key prefix (its keys are deleted after; never a
+FLUSH). Unreachable: the Redis tests skip, or fail under ``TALENTMATCH_REQUIRE_REDIS=1``
+(``make test`` and CI).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from data.store.engine import normalise_url
 PG_URL_ENV = "TALENTMATCH_TEST_POSTGRES_URL"
 PG_REQUIRE_ENV = "TALENTMATCH_REQUIRE_POSTGRES"
 DEFAULT_PG_URL = "postgresql://root@127.0.0.1:5432/test"
+REDIS_URL_ENV = "TALENTMATCH_TEST_REDIS_URL"
+REDIS_REQUIRE_ENV = "TALENTMATCH_REQUIRE_REDIS"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -68,6 +76,50 @@ def require_postgres() -> URL:
     if os.environ.get(PG_REQUIRE_ENV) == "1":
         pytest.fail(f"{message} [{PG_REQUIRE_ENV}=1]", pytrace=False)
     pytest.skip(message)
+
+
+@cache
+def redis_problem() -> str | None:
+    """Why the Redis test server cannot be used, or ``None`` when it can (checked once)."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL,
+                                      socket_connect_timeout=3, socket_timeout=3)
+        client.ping()
+        client.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+@pytest.fixture
+def redis_url() -> Iterator[tuple[str, str]]:
+    """(Redis URL, a private key prefix); the prefix's keys are deleted after the test.
+
+    Skips when Redis is unreachable, or fails under ``TALENTMATCH_REQUIRE_REDIS=1``.
+    """
+    url = os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL
+    problem = redis_problem()
+    if problem is not None:
+        message = (f"!!! Redis at {url} is unreachable — Redis tests NOT run. "
+                   f"Set {REDIS_URL_ENV} to a reachable server. ({problem})")
+        if os.environ.get(REDIS_REQUIRE_ENV) == "1":
+            pytest.fail(f"{message} [{REDIS_REQUIRE_ENV}=1]", pytrace=False)
+        pytest.skip(message)
+    import redis
+
+    prefix = f"tmtest{uuid.uuid4().hex[:10]}:"
+    try:
+        yield url, prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        queue = prefix.replace(":", "-") + "jobs"
+        for pattern in (f"{prefix}*", f"rq:queue:{queue}*"):
+            keys = list(client.scan_iter(match=pattern, count=500))
+            if keys:
+                client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture

@@ -52,3 +52,37 @@ def test_serve_refuses_default_secret_in_production(env: Path,
     monkeypatch.delenv("TALENTMATCH_SECRET_KEY", raising=False)
     result = runner.invoke(app, ["serve", "--port", "1"])
     assert result.exit_code == 2 and "TALENTMATCH_SECRET_KEY" in result.output
+
+
+def test_several_workers_and_the_job_worker_need_redis(env: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``TALENTMATCH_REDIS_URL`` nothing would be shared: refused, with the reason."""
+    monkeypatch.delenv("TALENTMATCH_REDIS_URL", raising=False)
+    served = runner.invoke(app, ["serve", "--port", "1", "--workers", "2"])
+    assert served.exit_code == 2 and "TALENTMATCH_REDIS_URL" in served.output
+    worked = runner.invoke(app, ["worker", "--burst"])
+    assert worked.exit_code == 2 and "TALENTMATCH_REDIS_URL" in worked.output
+    monkeypatch.setenv("TALENTMATCH_REDIS_URL", "redis://127.0.0.1:1/0")
+    unreachable = runner.invoke(app, ["worker", "--burst"])
+    assert unreachable.exit_code == 2 and "Redis" in unreachable.output
+
+
+def test_user_revoke_clears_the_shared_account_cache(
+        env: Path, monkeypatch: pytest.MonkeyPatch, redis_url: tuple[str, str]) -> None:
+    """An account change from the CLI holds at once on API workers that cached the account."""
+    from api.service.shared_state import UserCodec, open_shared
+    from api.settings import Settings
+
+    url, prefix = redis_url
+    monkeypatch.setenv("TALENTMATCH_REDIS_URL", url)
+    monkeypatch.setenv("TALENTMATCH_REDIS_PREFIX", prefix)
+    assert runner.invoke(app, ["user", "add", "a", "--role", "admin"]).exit_code == 0
+    shared = open_shared(Settings(redis_url=url, redis_prefix=prefix))
+    try:
+        users = shared.cache("users", 10, 60.0, UserCodec())
+        users.put("t:cached", None)
+        assert users.get_raw("t:cached") is not None
+        assert runner.invoke(app, ["user", "revoke", "a"]).exit_code == 0
+        assert users.get_raw("t:cached") is None
+    finally:
+        shared.close()

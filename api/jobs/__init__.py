@@ -5,8 +5,9 @@ shortlists, index update, large imports) runs off the request thread.
   :class:`ThreadJobRunner` (a thread pool in the service process; jobs persisted in the
   store).
 * :mod:`api.jobs.tasks` — the task of each job kind: a function of a :class:`JobContext`
-  and JSON parameters, returning a JSON result. A queue-backed runner (RQ, arq) can run the
-  same functions by kind name in another process.
+  and JSON parameters, returning a JSON result.
+* :mod:`api.jobs.queue` — with Redis (``TALENTMATCH_REDIS_URL``): the same tasks on an RQ
+  queue, run by ``talentmatch worker`` processes (imported on demand: it needs ``rq``).
 """
 
 from api.jobs.runner import JobContext, JobRunner, ThreadJobRunner

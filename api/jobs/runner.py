@@ -4,8 +4,9 @@ Routers only call :meth:`JobRunner.submit` and :meth:`JobRunner.get`; what runs 
 the runner's business. :class:`ThreadJobRunner` runs jobs in a small thread pool of the
 service process, persists every state change in the store (``jobs`` table) and, when it
 starts, marks the jobs that a previous process left queued or running as failed
-(interrupted). A queue-backed runner (RQ, arq) would implement the same two methods and run
-:data:`api.jobs.tasks.TASKS` by kind name in its workers.
+(interrupted). The queue-backed runner (:class:`api.jobs.queue.QueueJobRunner`, RQ over
+Redis) implements the same methods and runs :data:`api.jobs.tasks.TASKS` by kind name in
+``talentmatch worker`` processes.
 
 Job threads run at a lower CPU priority (``nice`` +10 for the thread, Linux), and the
 interpreter switches threads every millisecond, so that requests keep their latency while a
@@ -60,6 +61,10 @@ class JobRunner(Protocol):
 
     def get(self, job_id: str) -> Job | None:
         """The job as stored now, or None."""
+        ...
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job | None:
+        """Block until the job has ended (tests, CLI); returns it as stored."""
         ...
 
     def close(self) -> None:

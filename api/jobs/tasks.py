@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,21 @@ TASKS: dict[str, Task] = {"pairing": pairing, "demand_map": demand_map,
 """kind → task."""
 
 assert set(TASKS) == set(KINDS)
+
+
+def after_job(app: Any, job: Any, clear_matches: Callable[[], None]) -> None:
+    """After a job ended (or was interrupted): imports and index changes invalidate cached
+    matches (``clear_matches``); an import's uploaded file is removed whatever the outcome.
+
+    Args:
+        app: the application.
+        job: the ended :class:`data.store.jobs.Job`.
+        clear_matches: clears the (shared) match cache.
+    """
+    if job.kind in ("import", "index_update"):
+        clear_matches()
+    if job.kind == "import" and job.params.get("upload"):
+        upload_path(app, str(job.params["upload"])).unlink(missing_ok=True)
 
 
 def remove_job_files(app: Any, job_id: str) -> None:

@@ -67,6 +67,27 @@ def _include_pages(app: FastAPI) -> None:
             other.env.globals["has_demand_map"] = True
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one ``serve --workers N`` worker process (uvicorn's factory): settings from
+    the environment; with ``TALENTMATCH_SERVE_WARM=1``, one worker (the first to claim the
+    index version in Redis) precomputes the open needs' matches into the shared cache."""
+    import os
+    import threading
+
+    app = create_app()
+    if os.environ.get("TALENTMATCH_SERVE_WARM") == "1":
+        state: ServiceState = app.state.service
+
+        def warm() -> None:
+            try:
+                state.warm()
+            except Exception:  # requests compute on demand
+                logger.exception("warming the match cache failed")
+
+        threading.Thread(target=warm, daemon=True, name="tm-warm").start()
+    return app
+
+
 def create_app(settings: Settings | None = None,
                application: Application | None = None) -> FastAPI:
     """The service over ``settings`` (default: from the environment).

@@ -2,8 +2,13 @@
 the match cache, short-lived account lookups and the background job runner.
 
 Match results are cached by (index version, ranker version, need id, need content hash, k);
-the cache is dropped when the serving index or ranker version changes (checked at most once
-a second), so a rebuilt index is picked up without a restart.
+a rebuilt index (checked at most once a second) is picked up without a restart.
+
+The caches, the login throttle's windows and the job runner come from the deployment's
+:mod:`api.service.shared_state` backend: in process for the embedded default (one
+``serve`` process, jobs in its threads), or Redis when ``TALENTMATCH_REDIS_URL`` is set —
+then every API worker sees the same caches and counters, a cache cleared on one worker is
+cleared on all at once, and jobs go to the queue run by ``talentmatch worker``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,18 +25,30 @@ from typing import TYPE_CHECKING, Any
 from api.application import Application
 from api.service.auth import PasswordChecker, Sessions
 from api.service.secret import session_key
-from api.service.throttle import LRU, LoginThrottle
+from api.service.shared_state import (
+    LRU,
+    MATCH_CACHE,
+    USERS_CACHE,
+    JSONCodec,
+    UserCodec,
+    open_shared,
+)
+from api.service.throttle import MAX_TRACKED, LoginThrottle
 from data.records import Need
 from data.store.users import User
 
 if TYPE_CHECKING:
-    from api.jobs import JobContext, ThreadJobRunner
+    from api.jobs import JobContext, JobRunner
     from api.workflows import Workflows
     from data.store.jobs import Job
 
 logger = logging.getLogger(__name__)
 
 CACHE_SIZE = 4096
+MATCH_TTL_S = 3600.0
+"""A cached match lives at most this long (keys carry the index and ranker versions)."""
+ENCODED_SIZE = 256
+"""Encoded JSON of recently served cached results kept per process."""
 VERSION_CHECK_S = 1.0
 USER_TTL_S = 5.0
 USER_CACHE_SIZE = 4096
@@ -52,35 +68,47 @@ class ServiceState:
         settings = application.settings
         self.sessions = Sessions(session_key(settings))
         self.passwords = PasswordChecker(settings.login_concurrency)
-        self.throttle = LoginThrottle(settings.login_max_failures,
-                                      settings.login_max_failures_per_ip, settings.login_window_s)
+        self.shared = open_shared(settings)
+        self.throttle = LoginThrottle(
+            settings.login_max_failures, settings.login_max_failures_per_ip,
+            settings.login_window_s,
+            windows=self.shared.windows("login", MAX_TRACKED, settings.login_window_s))
         self._lock = threading.Lock()
         self._workflows: Workflows | None = None
         self._versions: tuple[str | None, int] | None = None
         self._checked = 0.0
         self._loading: tuple[str | None, int] | None = None
-        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-        self._encoded: dict[int, bytes] = {}
-        self._users: LRU[str, tuple[float, User | None]] = LRU(USER_CACHE_SIZE)
+        self._cache = self.shared.cache(MATCH_CACHE, CACHE_SIZE, MATCH_TTL_S, JSONCodec())
+        self._encoded: LRU[int, tuple[dict[str, Any], bytes]] = LRU(ENCODED_SIZE)
+        self._users = self.shared.cache(USERS_CACHE, USER_CACHE_SIZE, USER_TTL_S, UserCodec())
         self.hits = 0
         self.misses = 0
-        self._jobs: ThreadJobRunner | None = None
+        self._jobs: JobRunner | None = None
 
     # -- background jobs --------------------------------------------------------------------
     @property
-    def jobs(self) -> ThreadJobRunner:
+    def jobs(self) -> JobRunner:
         """The job runner (:class:`api.jobs.JobRunner`), started on first use.
 
-        Starting it marks the jobs a previous process left queued or running as failed.
+        Embedded (no Redis): a thread pool here; starting it marks the jobs a previous
+        process left queued or running as failed. With Redis: the queue of
+        ``talentmatch worker`` (:class:`api.jobs.queue.QueueJobRunner`), whose dead jobs
+        are found by their missing heartbeat instead.
         """
         interrupted: list[str] = []
         with self._lock:
             if self._jobs is None:
-                from api.jobs import TASKS, ThreadJobRunner
+                if self.shared.shared:
+                    from api.jobs.queue import QueueJobRunner
 
-                self._jobs = ThreadJobRunner(self.application.store, TASKS, self._job_context,
-                                             on_done=self._job_done)
-                interrupted = list(self._jobs.interrupted)
+                    self._jobs = QueueJobRunner(self.application)
+                else:
+                    from api.jobs import TASKS, ThreadJobRunner
+
+                    threads = ThreadJobRunner(self.application.store, TASKS, self._job_context,
+                                              on_done=self._job_done)
+                    interrupted = list(threads.interrupted)
+                    self._jobs = threads
             runner = self._jobs
         for job_id in interrupted:  # outside the lock: clear_cache takes it
             self._job_done(self.application.store.get_job(job_id))
@@ -102,19 +130,17 @@ class ServiceState:
         matches; an import's uploaded file is removed whatever the outcome."""
         if job is None:
             return
-        if job.kind in ("import", "index_update"):
-            self.clear_cache()
-        if job.kind == "import" and job.params.get("upload"):
-            from api.jobs.tasks import upload_path
+        from api.jobs.tasks import after_job
 
-            upload_path(self.application, str(job.params["upload"])).unlink(missing_ok=True)
+        after_job(self.application, job, self.clear_cache)
 
     def close(self) -> None:
-        """Stop the job runner (at shutdown)."""
+        """Stop the job runner and release shared-state connections (at shutdown)."""
         with self._lock:
             runner, self._jobs = self._jobs, None
         if runner is not None:
             runner.close()
+        self.shared.close()
 
     # -- versions and workflows -------------------------------------------------------------
     def versions(self) -> tuple[str | None, int]:
@@ -148,8 +174,10 @@ class ServiceState:
         return self._versions
 
     def _drop_cached(self) -> None:
-        """Forget cached matches and their encodings (the caller holds the lock)."""
-        self._cache.clear()
+        """Forget this process's cached matches after a version change (keys carry the
+        versions, so a shared cache needs no clearing: its old entries expire)."""
+        if not self.shared.shared:
+            self._cache.clear()
         self._encoded.clear()
 
     def _swap_in(self, target: tuple[str | None, int]) -> None:
@@ -188,20 +216,20 @@ class ServiceState:
             The workflow's JSON-ready result (shared: do not mutate).
         """
         digest = hashlib.sha256(need.model_dump_json().encode("utf-8")).hexdigest()[:16]
-        key = (*self.versions(), need.id, digest, k)
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
+        index, ranker = self.versions()
+        key = f"{index}|{ranker}|{need.id}|{digest}|{k}"
+        found = self._cache.get_raw(key)
+        if found is not None:
+            result, raw = found
+            if raw is not None:
+                self._encoded.put(id(result), (result, raw))
+            with self._lock:
                 self.hits += 1
-                return found
+            return result
         result = self.workflows.match_need(need.id, k=k)
+        self._cache.put(key, result)
         with self._lock:
             self.misses += 1
-            self._cache[key] = result
-            while len(self._cache) > CACHE_SIZE:
-                _, old = self._cache.popitem(last=False)
-                self._encoded.pop(id(old), None)
         return result
 
     def warm(self, k: int = 20) -> int:
@@ -216,6 +244,8 @@ class ServiceState:
         Returns:
             The number of needs warmed.
         """
+        if self.shared.shared and not self.shared.claim(f"warm:{self.versions()}", 600.0):
+            return 0  # another worker warms the shared cache of this version
         done = 0
         for need in self.workflows.open_needs()[:CACHE_SIZE]:
             self.match_need(need, k)
@@ -233,29 +263,27 @@ class ServiceState:
         """
         key = id(result)
         found = self._encoded.get(key)
-        if found is None:
-            found = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
-            with self._lock:
-                if any(v is result for v in self._cache.values()):
-                    self._encoded[key] = found
-        return found
+        if found is not None and found[0] is result:
+            return found[1]
+        encoded = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+        self._encoded.put(key, (result, encoded))
+        return encoded
 
     def clear_cache(self) -> None:
-        """Forget cached matches (after a write that changes what matches)."""
-        with self._lock:
-            self._cache.clear()
-            self._encoded.clear()
+        """Forget cached matches (after a write that changes what matches), on every
+        worker at once."""
+        self._cache.clear()
+        self._encoded.clear()
 
     # -- accounts ---------------------------------------------------------------------------
     def _cached_user(self, key: str, load: Callable[[], User | None]) -> User | None:
-        now = time.monotonic()
-        hit = self._users.get(key)
-        if hit is not None and now - hit[0] < USER_TTL_S:
-            return hit[1]
+        hit = self._users.get_raw(key)
+        if hit is not None:
+            return hit[0]
         user = load()
         if user is not None and user.disabled:
             user = None
-        self._users.put(key, (now, user))
+        self._users.put(key, user)
         return user
 
     def user_by_token(self, digest: str) -> User | None:
@@ -269,7 +297,8 @@ class ServiceState:
                                  lambda: self.application.store.get_user_by_id(user_id))
 
     def forget_users(self) -> None:
-        """Drop cached account lookups (after disabling an account, a logout …)."""
+        """Drop cached account lookups (after disabling an account, a logout …), on every
+        worker at once."""
         self._users.clear()
 
     def cached_users(self) -> int:
