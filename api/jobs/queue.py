@@ -160,10 +160,16 @@ class QueueJobRunner:
         if self.client.exists(alive_key(self.settings, job.id)):
             return False
         try:
-            status = RQJob.fetch(job.id, connection=self.client).get_status(refresh=True)
+            rq_job = RQJob.fetch(job.id, connection=self.client)
+            status = str(getattr(rq_job.get_status(refresh=True), "value", ""))
         except NoSuchJobError:
             return True
-        return job.status != "queued" or str(getattr(status, "value", status)) not in WAITING
+        if status == "started" and rq_job.started_at is not None:
+            # taken by a worker a moment ago: its process may not have begun to beat yet
+            began = _aware(rq_job.started_at)
+            if (dt.datetime.now(dt.UTC) - began).total_seconds() < grace:
+                return False
+        return job.status != "queued" or status not in WAITING
 
     def reap_if_dead(self, job: Job) -> bool:
         """Mark ``job`` failed when :meth:`dead`; whether it was marked."""
@@ -198,9 +204,15 @@ def run_job(job_id: str, kind: str, params: dict[str, Any]) -> dict[str, Any] | 
     from api.settings import get_settings
 
     settings = get_settings()
-    application = Application(settings)
     client = connect(str(settings.redis_url))
+    # beat first: opening the application can take seconds on a busy machine
     beat = Heartbeat(client, alive_key(settings, job_id), settings.job_heartbeat_s)
+    try:
+        application = Application(settings)
+    except BaseException:
+        beat.stop()
+        client.close()
+        raise
     store = application.store
     result: dict[str, Any] | None = None
     try:
