@@ -31,3 +31,19 @@ def test_import_contracts_hold() -> None:
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+def test_no_any_in_the_service_layer_signatures() -> None:
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "api" / "services").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args
+                every = [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                         *(a for a in (args.vararg, args.kwarg) if a is not None)]
+                annotations = [a.annotation for a in every] + [node.returns]
+                found += [f"{path.name}:{node.lineno} {node.name}" for a in annotations
+                          if a is not None and "Any" in ast.unparse(a)]
+    assert found == [], f"Any in api/services signatures: {found}"

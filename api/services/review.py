@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from api.services.errors import Forbidden, Invalid, NotFound
 from api.services.types import JSONObject, User
@@ -65,11 +65,15 @@ SORTS = {"need": "需求", "score": "得分（高→低）", "score_asc": "得�
 """Sort keys of the queue and their labels (the default, ``need``, is the run's order)."""
 
 
-def _sort_key(sort: str) -> Callable[[JSONObject], Any]:
+SortKey = tuple[str | float | int, ...]
+"""What a queue row sorts by (one shape per sort order)."""
+
+
+def _sort_key(sort: str) -> Callable[[JSONObject], SortKey]:
     if sort == "score":
-        return lambda r: -float(r["score"] or 0)  # type: ignore[arg-type]
+        return lambda r: (-float(r["score"] or 0),)  # type: ignore[arg-type]
     if sort == "score_asc":
-        return lambda r: float(r["score"] or 0)  # type: ignore[arg-type]
+        return lambda r: (float(r["score"] or 0),)  # type: ignore[arg-type]
     if sort in ("talent", "enterprise", "county", "status"):
         name = {"talent": "talent_name", "enterprise": "enterprise_name"}.get(sort, sort)
         return lambda r: (str(r.get(name) or "￿"), str(r["id"]))
