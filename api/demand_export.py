@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -196,6 +197,28 @@ def load_cached(app: Any, by: Sequence[str], threshold: float | None) -> dict[st
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def last_cached_path(app: Any, by: Sequence[str],
+                     threshold: float | None) -> tuple[str, Path] | None:
+    """The last saved full map for these parameters: the serving index version's, else the
+    most recently saved one of an older version (same city, dimensions and threshold), as
+    (its index version, its path); None when none was ever saved (or no index is built)."""
+    from embeddings.persist import VersionedFolder
+
+    current = cache_path(app, by, threshold)
+    version = VersionedFolder(Path(app.settings.index_dir)).current_name()
+    if current is None or version is None:
+        return None
+    if current.exists():
+        return version, current
+    suffix = current.name[len(version):]
+    older = [p for p in current.parent.glob("v*.json")
+             if p.name.endswith(suffix) and re.fullmatch(r"v\d+(-[0-9A-Za-z]+)*", p.name[:-len(suffix)])]
+    if not older:
+        return None
+    newest = max(older, key=lambda p: (p.stat().st_mtime, p.name))
+    return newest.name[:-len(suffix)], newest
 
 
 def view_for_role(data: dict[str, Any], role: str,

@@ -2,6 +2,8 @@
 
 A request never computes the map. :func:`saved_map` reads the full map that the last
 recompute job (or ``talentmatch demand-map``) wrote beside the serving index version;
+:func:`last_map` the last one saved whatever the index version (after an index update,
+the page shows the previous version's map, marked as such, until an admin recomputes);
 :func:`compute_and_save` is the job's work: compute, compare with the previous snapshot,
 save the JSON and draw the pictures next to it. :func:`picture` reads a saved picture
 (drawing it once from the saved map when only the JSON is there, e.g. after the CLI).
@@ -10,6 +12,7 @@ save the JSON and draw the pictures next to it. :func:`picture` reads a saved pi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import threading
@@ -38,16 +41,37 @@ def saved_map(app: Any, by: Sequence[str], threshold: float | None) -> dict[str,
     return load_cached(app, by, threshold)
 
 
+def last_map(app: Any, by: Sequence[str],
+             threshold: float | None) -> tuple[dict[str, Any], str] | None:
+    """The last saved full map and the index version it was computed for (the serving one,
+    or an older one when the serving version's is not computed yet); None if none."""
+    from api.demand_export import last_cached_path
+
+    found = last_cached_path(app, by, threshold)
+    if found is None:
+        return None
+    version, path = found
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # pruned between the two reads
+        return None
+    return data, version
+
+
 def pictures_dir(app: Any, by: Sequence[str], threshold: float | None) -> Path | None:
-    """The folder of the map's pictures (None without an index)."""
-    from api.demand_export import cache_path
+    """The folder of the pictures of the last saved map (:func:`last_map`; None without
+    one)."""
+    from api.demand_export import last_cached_path
 
-    path = cache_path(app, by, threshold)
-    return None if path is None else path.with_suffix(".pictures")
+    found = last_cached_path(app, by, threshold)
+    return None if found is None else found[1].with_suffix(".pictures")
 
 
-def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Path | None:
-    """Draw the heatmap and bars of ``data`` next to its saved JSON; returns the folder."""
+def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None,
+                  version: str | None = None) -> Path | None:
+    """Draw the heatmap and bars of ``data`` next to its saved JSON (the last saved map of
+    its parameters, computed for index ``version``: default the serving one); returns the
+    folder."""
     from api.demand_pictures import bars, heatmap
 
     folder = pictures_dir(app, data["by"], threshold)
@@ -63,7 +87,7 @@ def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Pa
         day = dt.date.today().isoformat()
         totals = data.get("totals", {})
         source = (f"来源：talentmatch 需求地图（{app.settings.city}人才库与开放需求 "
-                  f"{totals.get('needs', 0)} 项，索引版本 {index_version(app) or '—'}，"
+                  f"{totals.get('needs', 0)} 项，索引版本 {version or index_version(app) or '—'}，"
                   f"强匹配阈值 {data.get('threshold')}）；灰色斜线格为无需求")
         heatmap(data["cells"], staged, rows=rows, cols=cols, city=app.settings.city, day=day,
                 source=source)
@@ -76,18 +100,18 @@ def draw_pictures(app: Any, data: dict[str, Any], threshold: float | None) -> Pa
 
 
 def picture(app: Any, by: Sequence[str], threshold: float | None, name: str) -> bytes | None:
-    """The bytes of a saved picture (drawn once from the saved map if missing), or None
-    when the map itself is not computed yet."""
+    """The bytes of a picture of the last saved map (:func:`last_map`; drawn once from it
+    if missing), or None when no map was computed yet."""
     folder = pictures_dir(app, by, threshold)
     if folder is None or name not in PICTURES:
         return None
     if not (folder / name).exists():
-        data = saved_map(app, by, threshold)
-        if data is None:
+        found = last_map(app, by, threshold)
+        if found is None:
             return None
         with _draw_lock:
             if not (folder / name).exists():
-                draw_pictures(app, data, threshold)
+                draw_pictures(app, found[0], threshold, found[1])
     return (folder / name).read_bytes()
 
 

@@ -37,6 +37,7 @@ from data.records import (
 
 if TYPE_CHECKING:
     from api.application import Application
+    from embeddings.corpus import Hit
     from embeddings.index import SearchIndex
     from matching.matcher import Matcher, MatchResult
 
@@ -103,7 +104,7 @@ class Workflows:
         return found
 
     def ranked(self, need: Need, k: int, known: dict[str, Talent] | None = None,
-               ) -> tuple[MatchResult, dict[str, Talent]]:
+               hits: Sequence[Hit] | None = None) -> tuple[MatchResult, dict[str, Talent]]:
         """The matcher's top ``k`` of the talents retrieved for ``need``, and those talents.
 
         Args:
@@ -111,13 +112,15 @@ class Workflows:
             k: how many matches.
             known: talents already read in this batch (id → talent); the ones read here are
                 added to it, so a run over many needs reads each talent once.
+            hits: the need's retrieval hits when already retrieved (in a batch).
 
         Returns:
             (the match result, talent id → talent of every retrieved talent).
         """
         from embeddings.render import need_text
 
-        hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
+        if hits is None:
+            hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
         ids = [h.id for h in hits]
         if known is None:
             talents = many(Talent, self.app.store.get_many("talents", ids))
@@ -242,13 +245,17 @@ class Workflows:
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
                         ) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, str]],
                                    dict[tuple[str, str], Any]]:
-        """Top-k ranked edges per need, the hard-rule conflicts, and each edge's match."""
+        """Top-k ranked edges per need, the hard-rule conflicts, and each edge's match
+        (retrieved in batches: :func:`api.edges.batched_hits`)."""
+        from api.edges import batched_hits
+
         edges: list[tuple[str, str, float]] = []
         conflicts: list[tuple[str, str, str]] = []
         matches: dict[tuple[str, str], Any] = {}
         known: dict[str, Talent] = {}  # each talent read once per batch
+        hits = batched_hits(self, needs, RETRIEVE_K)
         for need in progress(needs):
-            result, _ = self.ranked(need, k, known)
+            result, _ = self.ranked(need, k, known, next(hits))
             for m in result.matches:
                 edges.append((need.id, m.talent_id, max(float(m.score), 0.0)))
                 matches[(need.id, m.talent_id)] = m
@@ -273,12 +280,14 @@ class Workflows:
         Returns:
             ``{"run_id", "solver", "objective", "partial", "messages", "pairs", "alternates", …}``.
         """
+        from api.edges import context_digest, enterprises_of, run_rows
         from matching.assignment import PairingRequest, run_pairing
         from matching.solvers import make_solver
 
         make_solver(solver)  # an unknown name fails before any work
         needs = self.open_needs()
         t0 = time.perf_counter()
+        context, enterprises = context_digest(self), enterprises_of(self, needs)  # before
         edges, conflicts, matches = self.candidate_edges(needs, k, progress)
         request = PairingRequest(needs=[n.id for n in needs], edges=edges, min_score=min_score,
                                  default_load=max_load, default_demand=demand,
@@ -292,12 +301,13 @@ class Workflows:
                   "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges)}
         summary = {"messages": list(result.messages), "alternates": result.alternates,
                    "min_need_score": result.min_need_score, "unmet": plain(result.unmet),
-                   "wall_s": round(time.perf_counter() - t0, 3)}
+                   "wall_s": round(time.perf_counter() - t0, 3),
+                   "edges": {"k": k, "context": context, "needs": len(needs)}}
         stored = self.app.store.add_run(
             {"id": run_id, "kind": "pairing", "started_by": started_by, "params": params,
              "solver": solver, "objective": float(result.objective),
              "duration_s": float(result.duration_s), "partial": bool(result.partial),
-             "result": summary}, suggestions)
+             "result": summary}, suggestions, run_rows(needs, enterprises, edges, matches))
         return {"run_id": run_id, "solver": solver, "objective": round(float(result.objective), 4),
                 "partial": bool(result.partial), "messages": list(result.messages),
                 "pairs": [{"need_id": n, "talent_id": t, "score": round(float(s), 4)}
@@ -341,7 +351,7 @@ class Workflows:
                         include_contacts: bool = False,
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
                         exports: Sequence[tuple[str, Path, bool]] = (),
-                        ) -> dict[str, Any]:
+                        reuse: bool = True) -> dict[str, Any]:
         """Shortlist and schedule for a matchmaking event, optionally exported.
 
         Args:
@@ -356,23 +366,30 @@ class Workflows:
             include_contacts: unmask contacts (the caller checks permission).
             progress: wraps the per-need loop.
             exports: more files from the same shortlist: (format, path, include_contacts).
+            reuse: take the edges of needs the latest pairing run ranked, when nothing they
+                depend on changed since (:func:`api.edges.reusable_edges`); the other needs
+                are ranked here.
 
         Returns:
             The shortlist summary (entries, per-enterprise lists, messages, schedule size).
         """
+        from api.edges import enterprises_of, reusable_edges
         from data.io.event_export import export_shortlist
         from matching.shortlist import build_event_shortlist
 
         needs = [n for n in self.open_needs() if in_event(n, event)]
-        edges, _, matches = self.candidate_edges(needs, k, progress)
-        triples = [(n, t, s, getattr(matches.get((n, t)), "explanation", ""))
-                   for n, t, s in edges]
-        talent_ids = list(dict.fromkeys(t for _, t, _ in edges))
+        enterprises = enterprises_of(self, needs)
+        run_id, ranked = reusable_edges(self, needs, k, enterprises) if reuse else (None, {})
+        reused = len(ranked)
+        edges, _, matches = self.candidate_edges([n for n in needs if n.id not in ranked], k,
+                                                 progress)
+        for n, t, s in edges:
+            ranked.setdefault(n, []).append((t, s, getattr(matches.get((n, t)), "explanation", "")))
+        triples = [(n.id, t, s, e) for n in needs for t, s, e in ranked.get(n.id, [])]
+        talent_ids = list(dict.fromkeys(t for _, t, _, _ in triples))
         talents = many(Talent, self.app.store.get_many("talents", talent_ids))
-        enterprises = many(Enterprise, self.app.store.get_many(
-            "enterprises", [n.enterprise_id for n in needs if n.enterprise_id]))
         if strong is None:
-            scores = sorted(s for _, _, s in edges)
+            scores = sorted(s for _, _, s, _ in triples)
             strong = scores[(3 * len(scores)) // 4] if scores else 0.0
         shortlist, schedule = build_event_shortlist(
             event, triples, list(talents.values()), needs, list(enterprises.values()), m=m,
@@ -395,4 +412,6 @@ class Workflows:
                 "entries": [{"talent_id": e.talent_id, "name": talents[e.talent_id].name,
                              "needs": list(e.needs), "score": round(float(e.score), 4),
                              "reason": e.reason_zh} for e in shortlist.entries],
-                "export": str(out) if fmt and out else None}
+                "export": str(out) if fmt and out else None,
+                "ranking": {"reused_needs": reused, "ranked_needs": len(needs) - reused,
+                            "run_id": run_id if reused else None}}

@@ -1,6 +1,8 @@
 """The 高精尖缺 demand map: requests only read the full map saved for the serving index
 version; when there is none, a ``demand_map`` job computes it (and the caller is told to
-come back). Enterprise accounts see their own needs plus aggregates.
+come back). The page (``older_ok``) shows instead the last map saved for an older index
+version, marked as such, and leaves the recomputation to an admin. Enterprise accounts see
+their own needs plus aggregates.
 
 ``threshold`` is clamped to :data:`THRESHOLD_RANGE` and rounded to two decimals, which
 bounds the saved maps per index version.
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from api.demand_service import PICTURES, index_version, picture
+from api.demand_service import PICTURES, index_version, last_map, picture
 from api.demand_service import saved_map as _saved_map
 from api.services import jobs
 from api.services.errors import Invalid, NotFound, Unavailable
@@ -85,18 +87,22 @@ def _recent_failure(app: Application, params: JSONObject) -> Job | None:
 
 @dataclass
 class MapOrJob:
-    """The saved map (``full``), or the job computing it (``job``, a job view)."""
+    """The saved map (``full``), or the job computing it (``job``, a job view).
+    ``older`` names the index version ``full`` was computed for when it is not the serving
+    one (only with ``older_ok``)."""
 
     full: JSONObject | None
     job: JSONObject | None
+    older: str | None = None
 
 
 def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
-                 threshold: float | None) -> MapOrJob:
+                 threshold: float | None, older_ok: bool = False) -> MapOrJob:
     """The saved map, or the job computing it — queued now when none is running.
 
     ``job`` may be a computation that failed less than a minute ago (it is shown, not
-    retried).
+    retried). With ``older_ok``, when the serving index version has no map yet but an older
+    version has, that map is returned (``older``: its version) and nothing is queued.
 
     Raises:
         IndexNotBuilt: no index version is serving (503).
@@ -109,6 +115,10 @@ def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
         return MapOrJob(data, None)
     if index_version(app) is None:
         raise IndexNotBuilt(Path(app.settings.index_dir))
+    last = last_map(app, by, threshold) if older_ok else None
+    if last is not None:
+        return MapOrJob(cast("JSONObject", last[0]), None,
+                        None if last[1] == index_version(app) else last[1])
     params = _params(by, threshold)
     job = _recent_failure(app, params)
     if job is None:
@@ -187,8 +197,8 @@ def _name_talents(app: Application, data: JSONObject, full: JSONObject, masked: 
 
 def download(app: Application, user: User, by: Sequence[str], threshold: float | None,
              fmt: str) -> FileDownload:
-    """The saved map as the caller may see it, as a file: ``xlsx`` (scarce.xlsx: 单元格,
-    紧缺需求, 高精尖) or ``csv`` (the cells, UTF-8 with BOM).
+    """The last saved map (the one the page shows) as the caller may see it, as a file:
+    ``xlsx`` (scarce.xlsx: 单元格, 紧缺需求, 高精尖) or ``csv`` (the cells, UTF-8 with BOM).
 
     Raises:
         Invalid: an unknown format (422).
@@ -199,10 +209,10 @@ def download(app: Application, user: User, by: Sequence[str], threshold: float |
     if fmt not in ("xlsx", "csv"):
         raise Invalid(f"format 须为 xlsx 或 csv，收到「{fmt}」")
     threshold = clamp_threshold(threshold)
-    full = _saved_map(app, by, threshold)
-    if full is None:
+    last = last_map(app, by, threshold)
+    if last is None:
         raise NotFound("需求地图尚未计算：请先打开 /demand-map 页面")
-    data = view(app, user, full)
+    data = view(app, user, cast("JSONObject", last[0]))
     path = write_download(data, fmt)
     media = ("text/csv; charset=utf-8" if fmt == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

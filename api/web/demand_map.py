@@ -5,7 +5,9 @@ other enterprise's need ids or titles, no talent ids, no nearest candidates' ide
 柔性引进 names). Requests only read the full map saved for the serving index version (by a
 ``demand_map`` job, or by `talentmatch demand-map`): when there is none, a ``demand_map`` job
 is queued and the API answers 202 with it (the page says it is being computed and refreshes
-itself). ``POST /api/v1/demand-map/recompute`` (admin) recomputes on demand. The rules are in
+itself). After an index update the page shows the last map of the older index version,
+with a note saying so, until an admin recomputes it; it never queues a computation while it
+has a map to show. ``POST /api/v1/demand-map/recompute`` (admin) recomputes on demand. The rules are in
 :mod:`api.services.demand_map`.
 """
 
@@ -109,7 +111,7 @@ def demand_map_page(request: Request, user: CurrentUser, state: StateDep,
     """The page: pictures, the cell table, the 紧缺 and 高精尖 lists, with filters (or the
     progress of the job computing the map)."""
     dims = demand_map.parse_by(by)
-    found = demand_map.saved_or_job(state, user, dims, threshold)
+    found = demand_map.saved_or_job(state, user, dims, threshold, older_ok=True)
     common = {"user": user, "csrf": (session_data(request) or {}).get("csrf", ""),
               "role_labels": ROLE_LABELS, "group_labels": dict(GROUP_LABELS)}
     if found.full is None:
@@ -127,5 +129,5 @@ def demand_map_page(request: Request, user: CurrentUser, state: StateDep,
         "chains": sorted({c["key"].get("chain", "") for c in cells} - {""}),
         "counties": sorted({c["key"].get("county", "") for c in cells} - {""}),
         "identities": str(user.role) != "enterprise",
-        "may_recompute": str(user.role) == "admin",
+        "may_recompute": str(user.role) == "admin", "older": found.older,
         "recompute": jobs.view(running) if running is not None else None})

@@ -96,29 +96,38 @@ class ReviewStore(Connected):
 
     # -- runs -----------------------------------------------------------------------------
 
-    def add_run(self, run: Run, suggestions: Sequence[Suggestion]) -> dict[str, Any]:
+    def add_run(self, run: Run, suggestions: Sequence[Suggestion],
+                edges: Sequence[tuple[str, str, list[Any]]] = ()) -> dict[str, Any]:
         """Record a run and its suggestions in one transaction (open pairs not duplicated).
 
         Args:
             run: the run (id, kind, started_by, params, solver, objective, duration_s,
                 partial, result); ``created_at`` is set by the store.
             suggestions: the run's suggestions (status ``proposed``).
+            edges: the run's ranked edges per need, ``(need_id, basis, [[talent_id, score,
+                explanation], …])``; storing them deletes those of earlier runs.
 
         Returns:
             ``{"added": n, "kept_open": [ids of suggestions already open]}``.
         """
         with self._write() as conn:
-            return run_rows.add_run(conn, run, suggestions)
+            return run_rows.add_run(conn, run, suggestions, edges)
+
+    def run_edges(self, run_id: str, need_ids: Sequence[str]) -> dict[str, tuple[str, list[Any]]]:
+        """need_id → (basis, ranked edges) that run ``run_id`` stored, for those of
+        ``need_ids`` it stored edges for."""
+        with self._read() as conn:
+            return run_rows.get_edges(conn, run_id, need_ids)
 
     def get_run(self, run_id: str) -> Run | None:
         """The run ``run_id`` (params, solver, objective, duration, result), or None."""
         with self._read() as conn:
             return run_rows.get_run(conn, run_id)
 
-    def runs(self, kind: str | None = None) -> list[Run]:
-        """Runs, newest first, optionally of one kind."""
+    def runs(self, kind: str | None = None, limit: int | None = None) -> list[Run]:
+        """Runs, newest first, optionally of one kind (at most ``limit``)."""
         with self._read() as conn:
-            return run_rows.list_runs(conn, kind)
+            return run_rows.list_runs(conn, kind, limit)
 
     # -- audit ----------------------------------------------------------------------------
 

@@ -224,10 +224,10 @@ class Store(Connected):
     # Runs keep their dict shape here for existing callers; ``self.reviews`` has the typed
     # :class:`~data.records.Run` records.
 
-    def add_run(self, run: Run | Mapping[str, Any],
-                suggestions: Sequence[Suggestion]) -> dict[str, Any]:
+    def add_run(self, run: Run | Mapping[str, Any], suggestions: Sequence[Suggestion],
+                edges: Sequence[tuple[str, str, list[Any]]] = ()) -> dict[str, Any]:
         """See :meth:`ReviewStore.add_run` (``run`` may be a mapping of its fields)."""
-        return self.reviews.add_run(Run.model_validate(run), suggestions)
+        return self.reviews.add_run(Run.model_validate(run), suggestions, edges)
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """The run as a dict (:meth:`ReviewStore.get_run`)."""

@@ -9,6 +9,9 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
 * ``contacts`` — private contact data, apart from the public data, deleted with its record.
 * ``suggestions``, ``decisions`` (append-only audit with from/to status), ``runs``,
   ``events``.
+* ``run_edges`` — per need, the top-k ranked candidates of a pairing run (talent, score,
+  explanation, as JSON) and ``basis``, the digest of the need and enterprise they were ranked
+  for; an event shortlist reuses them while nothing they depend on changed.
 * ``imports`` — one row per file import: file hash, counts, status (running, complete,
   failed, resumed); an import killed half-way stays ``running``.
 * ``users`` and ``api_tokens`` (hashes only) — the service's accounts. ``session_epoch``
@@ -131,6 +134,15 @@ runs = sa.Table(
     sa.Column("created_at", timestamp(), nullable=False),
     sa.Column("result", sa.JSON(), nullable=True),
     sa.Column("partial", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+run_edges = sa.Table(
+    "run_edges",
+    metadata,
+    sa.Column("run_id", id_type(), primary_key=True),
+    sa.Column("need_id", id_type(), primary_key=True),
+    sa.Column("basis", sa.String(64), nullable=False),
+    sa.Column("edges", sa.JSON(), nullable=False),
 )
 
 events = sa.Table(
