@@ -256,6 +256,26 @@ class Application:
         model.save(self.ranker_dir)
         return scorer_info(model, len(self.decision_examples()))
 
+    def encoder_adapt(self, *, talents_file: Path | None = None, out: Path | None = None,
+                      limit: int = 1500, seed: int = 0, epochs: float = 3.0, layers: int = 12,
+                      progress: bool = True) -> dict[str, Any]:
+        """Train the e5-small domain adapter from the library's pseudo-needs (#10, item 2).
+
+        The library is the store's talents, or an exchange ``talents.jsonl`` (evaluation
+        data: only its talents are read). The adapter is saved in ``out`` (default
+        ``<data folder>/adapters``) when it ranks held-out pseudo-needs better; see
+        api/encoder_adapt.py.
+        """
+        from api.encoder_adapt import adapt, exchange_talents
+
+        talents = (exchange_talents(talents_file) if talents_file is not None
+                   else each(Talent, self.store.iter("talents")))
+        folder = out if out is not None else self.settings.data_folder / "adapters"
+        with _bar(progress, "编码器领域适配") as tick:
+            return adapt(talents, folder, limit=limit, seed=seed, epochs=epochs, layers=layers,
+                         threads=self.settings.encoder_threads,
+                         progress=lambda done, total, _loss: tick(done, total))
+
     def ranker_info(self) -> dict[str, Any]:
         """Which scorer is in use, and the current ranker version's metadata."""
         from matching.ranker import scorer_info

@@ -19,6 +19,7 @@ index_app = typer.Typer(help="Build, update and inspect the search index.", no_a
 ranker_app = typer.Typer(help="The learned ranker trained from review decisions.",
                          no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks printing JSON.", no_args_is_help=True)
+encoder_app = typer.Typer(help="The dense encoder's domain adapter.", no_args_is_help=True)
 
 
 @index_app.command("build")
@@ -114,6 +115,27 @@ def ranker_info() -> None:
     print_json(call(lambda: admin.ranker_info(application())))
 
 
+@encoder_app.command("adapt")
+def encoder_adapt(
+    talents: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False,
+        help="an exchange talents.jsonl to learn from instead of the store (evaluation data: "
+             "only its talents are read)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        file_okay=False, help="folder for the adapter (default: <data folder>/adapters)")] = None,
+    limit: Annotated[int, typer.Option(help="pseudo-needs drawn at most")] = 1500,
+    seed: Annotated[int, typer.Option(help="seed of the draw, split and batch order")] = 0,
+    epochs: Annotated[float, typer.Option(help="passes over the training pairs")] = 3.0,
+    layers: Annotated[int, typer.Option(help="last encoder layers trained (1–12)")] = 12,
+) -> None:
+    """Fine-tune e5-small's last layers on the library's pseudo-needs (held-out items) and
+    save the adapter when it ranks held-out pseudo-needs better; prints the encoder setting
+    that uses it (then rebuild the index with it)."""
+    print_json(call(lambda: admin.encoder_adapt(
+        application(), talents_file=talents, out=out, limit=limit, seed=seed, epochs=epochs,
+        layers=layers)))
+
+
 @bench_app.command("retrieval")
 def bench_retrieval(
     talents: Annotated[int, typer.Option(help="sample talents")] = 114_000,
@@ -131,3 +153,4 @@ def register(app: typer.Typer) -> None:
     app.command()(evaluate)
     app.add_typer(ranker_app, name="ranker")
     app.add_typer(bench_app, name="bench")
+    app.add_typer(encoder_app, name="encoder")

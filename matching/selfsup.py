@@ -89,11 +89,13 @@ def _cut(values: Sequence[str], titles: Sequence[str]) -> list[str]:
     return out
 
 
-def hold_out(talent: Talent) -> tuple[Talent, Achievement, tuple[str, ...]] | None:
+def hold_out(talent: Talent, index: int | None = None
+             ) -> tuple[Talent, Achievement, tuple[str, ...]] | None:
     """The talent without its most recent item (and that item's near duplicates).
 
     Args:
         talent: a library talent.
+        index: hold out this item instead of the most recent one.
 
     Returns:
         ``(reduced talent, the held-out item, every removed title)``, or None when the
@@ -102,7 +104,7 @@ def hold_out(talent: Talent) -> tuple[Talent, Achievement, tuple[str, ...]] | No
     items = list(talent.achievements)
     if len(items) < 2:
         return None
-    h = _held_out_index(items)
+    h = _held_out_index(items) if index is None else index
     target = items[h]
     gone = [i for i, it in enumerate(items)
             if i == h or near_duplicates(it.title, target.title)]
@@ -116,6 +118,13 @@ def hold_out(talent: Talent) -> tuple[Talent, Achievement, tuple[str, ...]] | No
     if not kept and not reduced.research_directions and not reduced.disciplines:
         return None
     return reduced, target, titles
+
+
+def recency_order(talent: Talent) -> list[int]:
+    """A talent's item indexes, most recent first (by year; unknown years last, later listed
+    first), the order in which :func:`hold_out` candidates are taken."""
+    items = talent.achievements
+    return sorted(range(len(items)), key=lambda i: (-(items[i].year or 0), -i))
 
 
 def pseudo_needs(talents: Sequence[Talent], limit: int = DEFAULT_LIMIT, seed: int = 0

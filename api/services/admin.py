@@ -84,6 +84,14 @@ def ranker_train_self_supervised(app: Application, *, limit: int, library_max: i
     return info
 
 
+def encoder_adapt(app: Application, *, talents_file: Path | None, out: Path | None, limit: int,
+                  seed: int, epochs: float, layers: int) -> JSONObject:
+    """Train the e5-small domain adapter from the library's pseudo-needs."""
+    info: JSONObject = app.encoder_adapt(talents_file=talents_file, out=out, limit=limit,
+                                         seed=seed, epochs=epochs, layers=layers)
+    return info
+
+
 def ranker_info(app: Application) -> JSONObject:
     """Which scorer is in use, and the current ranker version's metadata."""
     info: JSONObject = app.ranker_info()

