@@ -114,7 +114,7 @@ class HybridRetriever:
             ef_construction=cfg.hnsw_ef_construction, ef_search=cfg.hnsw_ef_search,
             rescore_factor=cfg.ann_rescore_factor,
         )
-        self._summary.add(self.ids, summary.astype(np.float32))
+        self._summary.attach(self.ids, summary)  # no copy (a memory-mapped file stays one)
         if corpus.lexical is not None:
             if corpus.lexical.ids != self.ids:
                 raise ValueError("the prebuilt lexical index has other ids than the corpus")
@@ -302,7 +302,9 @@ class HybridRetriever:
         shares: dict[str, np.ndarray] = {}
         for f in FIELDS:
             lists = [s[f] for s in split]
-            scores = self._lexical.score_batch(lists)
+            # one query: slice its posting columns (the same sums as the sparse product)
+            scores = (self._lexical.score_all(lists[0])[:, None] if len(lists) == 1
+                      else self._lexical.score_batch(lists))
             total += scores
             ceil = np.array([self._lexical.ceiling(t) for t in lists], dtype=np.float32)
             shares[f"bm25_{f}"] = np.divide(scores, ceil, out=np.zeros_like(scores),
