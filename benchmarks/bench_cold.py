@@ -5,12 +5,18 @@ over a folder prepared by :mod:`benchmarks.bench_service` (``--root``; e.g. the 
 
 It loads :class:`api.application.Application` over ``DIR``, loads the index once (reported
 apart), then for ``--needs`` open needs calls ``Workflows.match_need`` — what the service
-runs on a match-cache miss — and reports p50/p99 of the whole call and of its stages
-(retrieval, reading the talents, features, rules + score + explanation, the JSON rows). With
-``--reference`` it also times the per-candidate reference path
-(:func:`matching.pair_reference.match_need_reference`) on the same needs in the same run and
-checks that both give the same result. ``--profile N`` prints a cProfile breakdown of N calls
-(to stderr). Prints JSON.
+runs on a match-cache miss — and reports p50/p99 of the whole call (wall, and CPU seconds of
+all the process's threads, which another job on a shared machine inflates less), then of its
+stages (retrieval, reading the talents, features, rules + score + explanation, the JSON
+rows). Pass ``first`` starts with empty talent and facts caches (a need whose candidates were
+never read); pass ``again`` asks for the same needs once more (a need edited a moment ago).
+
+Baseline in the same run: ``--reference`` times the per-pair matcher
+(:class:`matching.reference.ReferenceMatcher`) against the pooled one on the same inputs and
+counts the needs whose results differ. The code before this change runs the same script
+with ``PYTHONPATH=<that checkout> python benchmarks/bench_cold.py`` (the stages then read the
+store directly). ``--profile N`` prints a cProfile breakdown of N calls (stderr). Prints
+JSON.
 """
 
 from __future__ import annotations
@@ -75,8 +81,11 @@ def _pass(wf: Any, index: Any, needs: list[Any], k: int, reset: bool) -> dict[st
     stages: dict[str, list[float]] = {s: [] for s in
                                       ("retrieve", "talents", "features", "rank", "rows")}
     cache = getattr(wf, "talent_cache", None)  # None: a checkout without it (the baseline)
+    cpu: list[float] = []
     for n in needs:
+        c0 = time.process_time()
         _timed(total, wf.match_need, n.id, k=k)
+        cpu.append(time.process_time() - c0)
     if reset:
         _reset(wf)
     store, matcher = wf.app.store, wf.matcher
@@ -91,7 +100,8 @@ def _pass(wf: Any, index: Any, needs: list[Any], k: int, reset: bool) -> dict[st
         cands = _timed(stages["features"], matcher.candidates, n, hits, talents, ent)
         res = _timed(stages["rank"], matcher.rank, n, cands, talents, ent, k)
         _timed(stages["rows"], _rows, res, talents)
-    return {"match_need": _ms(total), "stages": {s: _ms(v) for s, v in stages.items()}}
+    return {"match_need": _ms(total), "match_need_cpu": _ms(cpu),
+            "stages": {s: _ms(v) for s, v in stages.items()}}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -13,8 +13,8 @@ sample. What makes them cheap:
   pool's folded texts joined by ``"\\n"``. A newline is in no folded variant (folding drops
   whitespace) and is not a Latin letter or digit, so every match lies inside one text and the
   boundary look-arounds read it as that text's edge; the first match in each text is the one
-  ``pattern.search`` would find in that text alone. Match positions map to talents with
-  :func:`numpy.searchsorted`;
+  ``pattern.search`` would find in that text alone. A match's position gives its talent
+  (bisection over the texts' starts) and the scan resumes at the next talent's text;
 - **rules by what they read**: eligibility and need-level rules depend on six talent fields,
   and organisation conflicts on the organisation name alone, so each distinct value is
   checked once per need; the declared-avoid and relatives rules run only for talents that
@@ -23,6 +23,8 @@ sample. What makes them cheap:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -30,8 +32,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import numpy as np
 
 from data.records import Enterprise, Need, Talent
 from matching.features import (
@@ -252,7 +252,8 @@ def _seniority(side: _NeedSide, fa: TalentFacts, d: PairDetails) -> float:
 
 def first_matches(pattern: re.Pattern[str], texts: Sequence[str]) -> dict[int, str]:
     """The first match of ``pattern`` in each text (by text index; texts without one are
-    absent), from one scan over the texts joined by newlines (see the module doc).
+    absent), from one scan over the texts joined by newlines (see the module doc); after a
+    match the scan goes on at the next text.
 
     Args:
         pattern: a term pattern (:func:`matching.tables.term_pattern`; it cannot match a
@@ -262,12 +263,12 @@ def first_matches(pattern: re.Pattern[str], texts: Sequence[str]) -> dict[int, s
     Returns:
         text index → the matched wording.
     """
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    out: dict[int, str] = {}
-    for m in pattern.finditer(_SEP.join(texts)):
-        i = int(np.searchsorted(starts, m.start(), "right")) - 1
-        if i not in out:
-            out[i] = m.group(0)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    joined, out, pos = _SEP.join(texts), {}, 0
+    while (m := pattern.search(joined, pos)) is not None:
+        i = bisect.bisect_right(starts, m.start()) - 1
+        out[i] = m.group(0)
+        pos = starts[i + 1]  # the next text: only the first match of each counts
     return out
 
 
