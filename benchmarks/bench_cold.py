@@ -15,8 +15,9 @@ Baseline in the same run: ``--reference`` times the per-pair matcher
 (:class:`matching.reference.ReferenceMatcher`) against the pooled one on the same inputs and
 counts the needs whose results differ. The code before this change runs the same script
 with ``PYTHONPATH=<that checkout> python benchmarks/bench_cold.py`` (the stages then read the
-store directly). ``--profile N`` prints a cProfile breakdown of N calls (stderr). Prints
-JSON.
+store directly). ``--dump FILE`` writes every open need's hits and matches instead, to
+compare two checkouts' results (at 114k: all 292 open needs equal, hits and matches).
+``--profile N`` prints a cProfile breakdown of N calls (stderr). Prints JSON.
 """
 
 from __future__ import annotations
@@ -48,6 +49,22 @@ def _timed(into: list[float], fn: Callable[..., Any], *args: Any, **kwargs: Any)
     out = fn(*args, **kwargs)
     into.append(time.perf_counter() - t0)
     return out
+
+
+def _dump(wf: Any, index: Any, k: int, path: Path) -> dict[str, Any]:
+    """Every open need's hits (all fields) and ``Workflows.match_need`` result, pickled."""
+    import pickle
+
+    from api.workflows import RETRIEVE_K
+    from embeddings.render import need_text
+
+    out = {}
+    for n in wf.open_needs():
+        hits = index.talents_for(need_text(n), k=RETRIEVE_K)
+        out[n.id] = ([(h.id, h.score, h.contributions, h.raw, h.ranks) for h in hits],
+                     wf.match_need(n.id, k=k))
+    path.write_bytes(pickle.dumps(out))
+    return {"needs": len(out), "dump": str(path)}
 
 
 def _rows(res: Any, talents: dict[str, Any]) -> list[dict[str, Any]]:
@@ -111,6 +128,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--needs", type=int, default=100)
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--profile", type=int, default=0, help="cProfile this many calls")
+    p.add_argument("--dump", type=Path, default=None,
+                   help="write every open need's top-200 hits and k matches (pickle) and stop: "
+                        "run it with two checkouts' code and compare the files")
     p.add_argument("--reference", action="store_true",
                    help="also time the per-candidate reference path and compare")
     args = p.parse_args(argv)
@@ -124,6 +144,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     index = wf.index
     load_s = time.perf_counter() - t0
+    if args.dump:
+        dumped = _dump(wf, index, args.k, args.dump)
+        sys.stdout.write(json.dumps(dumped) + "\n")
+        return dumped
     needs = wf.open_needs()[: args.needs]
     wf.match_need(needs[-1].id, k=args.k)  # lazy imports, the tables' caches, BM25 maxima
     _reset(wf)
