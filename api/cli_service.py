@@ -79,6 +79,9 @@ def _serve_workers(host: str, port: int, workers: int, *, demo_accounts: bool,
         _print_accounts(accounts.demo_accounts(app))
         app.store.close()
     os.environ["TALENTMATCH_SERVE_WARM"] = "1" if warm else "0"
+    # glibc: 2 heap arenas per worker instead of one per thread that allocates (the request
+    # threads' arenas keep freed memory; about 100 MB less resident per worker at 114k)
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     console.print(f"服务地址: http://{host}:{port}/  · API 文档: http://{host}:{port}/docs"
                   f"  · {workers} 个 API 进程")
     uvicorn.run("api.service.app:app_from_environment", factory=True, host=host, port=port,

@@ -37,6 +37,7 @@ from data.records import (
 
 if TYPE_CHECKING:
     from api.application import Application
+    from api.record_cache import RecordCache
     from embeddings.corpus import Hit
     from embeddings.index import SearchIndex
     from matching.matcher import Matcher, MatchResult
@@ -57,6 +58,19 @@ KNOWN_TALENTS_MAX = 20_000
 """Talents a batch over many needs keeps read at most (then it starts afresh)."""
 
 
+def release_free_heap() -> None:
+    """Hand the heap's free memory back to the OS (glibc ``malloc_trim``; elsewhere nothing).
+
+    Loading the index allocates and frees several hundred MB of temporaries; without this the
+    process keeps much of it resident for its whole life.
+    """
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass
 class Workflows:
     """Matching workflows over one application (store, index, taxonomy, settings)."""
@@ -64,6 +78,7 @@ class Workflows:
     app: Application
     _index: SearchIndex | None = field(default=None, init=False, repr=False)
     _matcher: Matcher | None = field(default=None, init=False, repr=False)
+    _talents: RecordCache | None = field(default=None, init=False, repr=False)
 
     # -- shared pieces ----------------------------------------------------------------------
     @property
@@ -81,6 +96,7 @@ class Workflows:
             if built_with != builder.encoder.id:
                 raise EncoderMismatch(built_with, builder.encoder.id)
             self._index = builder.load()
+            release_free_heap()
         return self._index
 
     @property
@@ -94,6 +110,15 @@ class Workflows:
             self._matcher = Matcher(tables, weights=self.app.settings.ranking_weights,
                                     ranker=self.app.ranker())
         return self._matcher
+
+    @property
+    def talent_cache(self) -> RecordCache:
+        """Talents read for single matches, kept while their stored content is unchanged."""
+        if self._talents is None:
+            from api.record_cache import RecordCache
+
+            self._talents = RecordCache(self.app.store, "talents")
+        return self._talents
 
     def need(self, need_id: str) -> Need:
         """A need or challenge by id."""
@@ -123,7 +148,7 @@ class Workflows:
             hits = self.index.talents_for(need_text(need), k=RETRIEVE_K)
         ids = [h.id for h in hits]
         if known is None:
-            talents = many(Talent, self.app.store.get_many("talents", ids))
+            talents = many(Talent, self.talent_cache.get_many(ids))
         else:
             if len(known) + len(ids) > KNOWN_TALENTS_MAX:
                 known.clear()  # bounded: a province-wide run does not keep every talent

@@ -106,6 +106,29 @@ class DenseIndex:
             if self._hnsw is not None:
                 self._hnsw.add(vecs[new_rows])
 
+    def attach(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Hold ``vectors`` as they are, without a copy (an empty index only).
+
+        Meant for a float32 array memory-mapped read-only from the index folder: the worker
+        processes of a machine then share its pages instead of holding one copy each. The
+        index keeps a read-only view, so the first :meth:`add` copies the rows and never
+        writes into the caller's array.
+
+        Args:
+            ids: one id per row.
+            vectors: ``(len(ids), dim)`` float32, C-contiguous (else it is copied).
+        """
+        if self.ids:
+            raise ValueError("attach needs an empty index")
+        vecs = np.asarray(vectors)
+        if vecs.dtype != np.float32 or not vecs.flags.c_contiguous:
+            vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        vecs = self._check(ids, vecs).view()
+        vecs.flags.writeable = False
+        self.ids = [str(i) for i in ids]
+        self._row = {d: i for i, d in enumerate(self.ids)}
+        self._buf, self._hnsw = vecs, None
+
     def update(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Replace the vectors of existing ids (KeyError for an unknown id).
 

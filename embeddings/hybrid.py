@@ -114,7 +114,7 @@ class HybridRetriever:
             ef_construction=cfg.hnsw_ef_construction, ef_search=cfg.hnsw_ef_search,
             rescore_factor=cfg.ann_rescore_factor,
         )
-        self._summary.add(self.ids, summary.astype(np.float32))
+        self._summary.attach(self.ids, summary)  # no copy (a memory-mapped file stays one)
         if corpus.lexical is not None:
             if corpus.lexical.ids != self.ids:
                 raise ValueError("the prebuilt lexical index has other ids than the corpus")
@@ -302,7 +302,9 @@ class HybridRetriever:
         shares: dict[str, np.ndarray] = {}
         for f in FIELDS:
             lists = [s[f] for s in split]
-            scores = self._lexical.score_batch(lists)
+            # one query: slice its posting columns (the same sums as the sparse product)
+            scores = (self._lexical.score_all(lists[0])[:, None] if len(lists) == 1
+                      else self._lexical.score_batch(lists))
             total += scores
             ceil = np.array([self._lexical.ceiling(t) for t in lists], dtype=np.float32)
             shares[f"bm25_{f}"] = np.divide(scores, ceil, out=np.zeros_like(scores),
@@ -388,15 +390,16 @@ class HybridRetriever:
     def _hits(self, cand: np.ndarray, raw: dict[str, np.ndarray], parts: dict[str, np.ndarray],
               ranks: dict[str, np.ndarray], k: int) -> list[Hit]:
         score = np.sum(list(parts.values()), axis=0)
-        hits = []
-        for i in top_k(score, k):
-            hits.append(Hit(
-                self.ids[cand[i]], float(score[i]),
-                {s: float(v[i]) for s, v in parts.items()},
-                {s: float(v[i]) for s, v in raw.items()},
-                {s: int(v[i]) for s, v in ranks.items() if v[i] > 0},
-            ))
-        return hits
+        top = top_k(score, k)
+        # Python numbers of the top rows only, converted once per signal (as float()/int())
+        part = {s: v[top].astype(np.float64).tolist() for s, v in parts.items()}
+        raws = {s: v[top].astype(np.float64).tolist() for s, v in raw.items()}
+        rank = {s: v[top].tolist() for s, v in ranks.items()}
+        totals, docs = score[top].astype(np.float64).tolist(), cand[top].tolist()
+        return [Hit(self.ids[docs[j]], totals[j], {s: v[j] for s, v in part.items()},
+                    {s: v[j] for s, v in raws.items()},
+                    {s: int(v[j]) for s, v in rank.items() if v[j] > 0})
+                for j in range(len(top))]
 
 
 def _check_method(method: str) -> None:

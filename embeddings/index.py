@@ -331,7 +331,7 @@ class IndexBuilder:
             d = DirectionData.load(cur / direction, mmap=True)
             retriever = HybridRetriever(self.encoder, self.tokenizer, config)
             items = [[""] * int(c) for c in d.counts]
-            summary = np.load(cur / direction / "summary.npy")
+            summary = np.load(cur / direction / "summary.npy", mmap_mode="r")
             lexical = LexicalIndex(config.bm25_k1, config.bm25_b, config.bm25_method)
             lexical.build_from_ids(d.tokens.ids, d.tokens.offsets, d.tokens.vocab, d.ids)
             retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,

@@ -49,6 +49,7 @@ class LexicalIndex:
         self._row: dict[str, int] = {}
         self._bm25: Any = None
         self._csc: sp.csc_matrix | None = None
+        self._colmax: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -116,6 +117,7 @@ class LexicalIndex:
                              "indptr": matrix.indptr, "num_docs": n}
         self._bm25.vocab_dict = {tok: i for i, tok in enumerate(vocab)}
         self._csc = matrix if n else None
+        self._colmax = None
 
     def _reindex(self) -> None:
         import bm25s
@@ -129,6 +131,7 @@ class LexicalIndex:
         self._set_matrix()
 
     def _set_matrix(self) -> None:
+        self._colmax = None
         if not self.ids:
             self._csc = None
             return
@@ -215,8 +218,19 @@ class LexicalIndex:
         if cols.size == 0 or self._csc is None:
             return 0.0
         unique, counts = np.unique(cols, return_counts=True)
-        tops = np.asarray(self._csc[:, unique].max(axis=0).toarray()).ravel()
-        return float(tops @ counts)
+        return float(self.column_max()[unique] @ counts)
+
+    def column_max(self) -> np.ndarray:
+        """Each token's largest weight in any document (computed once per matrix; the
+        same values as ``csc[:, cols].max(axis=0)`` of any columns).
+
+        Returns:
+            ``(vocabulary size,)`` float32.
+        """
+        if self._colmax is None:
+            assert self._csc is not None
+            self._colmax = np.asarray(self._csc.max(axis=0).toarray()).ravel()
+        return self._colmax
 
     def score_batch(self, queries: Sequence[Sequence[str]]) -> np.ndarray:
         """BM25 scores of every document for many queries, by one sparse product.

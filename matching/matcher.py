@@ -39,7 +39,6 @@ from matching.features import (
     HitLike,
     PairFeatures,
     PoolStats,
-    features_for_hits,
     pair_features,
     prepare_need,
 )
@@ -51,6 +50,7 @@ from matching.opportunities import (
     project_signals,
     project_texts,
 )
+from matching.pool import FactsCache, pool_features, pool_rules
 from matching.ranker import RankerModel
 from matching.rules import Reason, RuleResult, check_pair, penalise
 from matching.scorer import (
@@ -184,6 +184,7 @@ class Matcher:
         self.scorer: Scorer = ranker if ranker is not None else self.fused
         self.rerank_depth = rerank_depth
         self.now = now
+        self.facts = FactsCache(tables)
 
     # -- talents for a need -----------------------------------------------------------------
     def candidates(self, need: Need, hits: Sequence[HitLike], talents: Mapping[str, Talent],
@@ -199,16 +200,21 @@ class Matcher:
         Returns:
             One candidate per known talent, in hit order.
         """
-        feats = features_for_hits(need, talents, hits, self.tables, enterprise, self.now)
-        best = pool_max(hits)
-        out, seen = [], set()
+        hits = list(hits)
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}  # as features_for_hits: a repeated id's last hit
         for i, h in enumerate(hits):
             tid = str(getattr(h, "id", ""))
-            pf = feats.get(tid)
-            if pf is not None and tid not in seen:
-                seen.add(tid)
-                out.append(Candidate(tid, pf, feature_row(pf, h, best), i))
-        return out
+            if tid in talents:
+                first.setdefault(tid, i)
+                last[tid] = i
+        ids = list(first)
+        feats = pool_features(prepare_need(need, self.tables, enterprise),
+                              [self.facts.get(talents[t]) for t in ids],
+                              [hits[last[t]] for t in ids], PoolStats.from_hits(hits), self.now)
+        best = pool_max(hits)
+        return [Candidate(t, pf, feature_row(pf, hits[first[t]], best), first[t])
+                for t, pf in zip(ids, feats, strict=True)]
 
     def rank(self, need: Need, candidates: Sequence[Candidate], talents: Mapping[str, Talent],
              enterprise: Enterprise | None = None, k: int | None = None,
@@ -230,9 +236,10 @@ class Matcher:
         calibrated = self.calibrated
         kept: list[tuple[float, int, list[Any]]] = []
         dropped = []
-        for i, (cand, score) in enumerate(zip(candidates, scores, strict=True)):
-            talent = talents[cand.talent_id]
-            rules = check_pair(need, talent, self.tables, enterprise) if apply_rules else None
+        checked: list[RuleResult | None] = (
+            list(self.rules(need, [talents[c.talent_id] for c in candidates], enterprise))
+            if apply_rules else [None] * len(candidates))
+        for i, (cand, score, rules) in enumerate(zip(candidates, scores, checked, strict=True)):
             if rules is not None and not rules.allowed:
                 dropped.append(Dropped(cand.talent_id, list(rules.hard)))
                 continue
@@ -254,6 +261,11 @@ class Matcher:
         if calibrated:
             result.strength = strength([m.score for m in ranked])
         return result
+
+    def rules(self, need: Need, talents: Sequence[Talent], enterprise: Enterprise | None = None
+              ) -> list[RuleResult]:
+        """:func:`matching.rules.check_pair` of every talent (:func:`matching.pool.pool_rules`)."""
+        return pool_rules(need, talents, self.tables, enterprise)
 
     @property
     def calibrated(self) -> bool:

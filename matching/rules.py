@@ -121,7 +121,7 @@ def check_pair(need: Need, talent: Talent, tables: MatchingTables,
         The hard and soft reasons.
     """
     result = RuleResult()
-    places = tables.place_names()
+    places = tuple(tables.place_names())
     result.hard += declared_conflicts(need, talent, enterprise, places)
     result.hard += detected_conflicts(talent, enterprise, places)
     eligibility_rules(need, talent, tables, result)
@@ -192,7 +192,7 @@ def _variants(name: str | None, places: tuple[str, ...]) -> frozenset[str]:
     """:func:`name_variants`, cached: the rules check the same few names for every pair."""
     full, core = norm(name), core_name(name)
     out = {v for v in (full, core) if len(v) >= 2}
-    prefixes = sorted({norm(p) for p in places if norm(p)}, key=len, reverse=True)
+    prefixes = _prefixes(places)
     for v in (full, core):
         m = PLACE_PREFIX_RE.match(v)
         cut = m.group(0) if m else next((p for p in prefixes if v.startswith(p)), "")
@@ -201,16 +201,17 @@ def _variants(name: str | None, places: tuple[str, ...]) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=8)
+def _prefixes(places: tuple[str, ...]) -> list[str]:
+    """The folded place prefixes, longest first (the same place list for every pair)."""
+    return sorted({norm(p) for p in places if norm(p)}, key=len, reverse=True)
+
+
 @lru_cache(maxsize=NAME_CACHE_SIZE)
 def _mention_pattern(name: str | None, places: tuple[str, ...]) -> re.Pattern[str] | None:
     """The compiled alternation of a name's variants (None when it has none)."""
     variants = _variants(name, places)
     return re.compile(term_pattern(sorted(variants))) if variants else None
-
-
-@lru_cache(maxsize=NAME_CACHE_SIZE)
-def _folded(text: str) -> str:
-    return norm(text)
 
 
 def mentions(text: str | None, name: str | None, places: Iterable[str] = ()) -> bool:
@@ -226,8 +227,12 @@ def mentions(text: str | None, name: str | None, places: Iterable[str] = ()) -> 
     """
     if not text or not name:
         return False
-    hay, pattern = _folded(text), _mention_pattern(name, tuple(places))
-    return bool(hay and pattern is not None and pattern.search(hay))
+    hay, key = norm(text), places if isinstance(places, tuple) else tuple(places)
+    # the pattern is an alternation of the variants: none in the text, no match (no compile)
+    if not hay or not any(v in hay for v in _variants(name, key)):
+        return False
+    pattern = _mention_pattern(name, key)
+    return bool(pattern is not None and pattern.search(hay))
 
 
 def same_org(a: str | None, b: str | None, places: Iterable[str] = ()) -> bool:

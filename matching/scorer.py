@@ -156,10 +156,8 @@ def to_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.n
     Returns:
         ``(len(rows), len(names))`` float64.
     """
-    out = np.zeros((len(rows), len(names)), dtype=np.float64)
-    for i, row in enumerate(rows):
-        out[i] = [float(row.get(n, 0.0)) for n in names]
-    return out
+    return np.array([[row.get(n, 0.0) for n in names] for row in rows],
+                    dtype=np.float64).reshape(len(rows), len(names))
 
 
 class FusedScorer:

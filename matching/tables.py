@@ -68,14 +68,24 @@ def norm(value: object) -> str:
     """
     if value is None:
         return ""
-    return _fold(value if isinstance(value, str) else str(value))
+    text = value if isinstance(value, str) else str(value)
+    return _fold(text) if len(text) <= FOLD_CACHE_MAX_CHARS else _fold_text(text)
+
+
+FOLD_CACHE_MAX_CHARS = 64
+"""Texts up to this long are folded through the cache (names, terms, titles); longer ones
+(a talent's expertise texts, folded once per talent by :mod:`matching.pool`) are not kept."""
+
+
+def _fold_text(text: str) -> str:
+    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 @lru_cache(maxsize=65_536)
 def _fold(text: str) -> str:
-    """:func:`norm` of a text, cached (bounded): ranking folds the same names and terms for
-    every pair of a batch."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+    """:func:`norm` of a short text, cached (bounded): ranking folds the same names and terms
+    for every pair of a batch."""
+    return _fold_text(text)
 
 
 _DROP = re.compile(r"[\s·\-_]+")

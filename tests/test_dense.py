@@ -136,3 +136,19 @@ def test_empty_index() -> None:
     idx = DenseIndex(4)
     assert idx.search(np.ones(4), 3)[0].size == 0
     assert idx.search_batch(np.ones((2, 4)), 3)[0].shape == (2, 0)
+
+
+def test_attach_holds_the_array_without_copying_and_never_writes_into_it(data) -> None:
+    ids, vecs, _ = data
+    held = np.ascontiguousarray(vecs[:50], dtype=np.float32)
+    before = held.copy()
+    idx = DenseIndex(held.shape[1])
+    idx.attach(ids[:50], held)
+    assert np.shares_memory(idx.vectors, held) and not idx.vectors.flags.writeable
+    rows, _ = idx.search(held[3], 1)
+    assert idx.ids[rows[0]] == ids[3]
+    idx.add([ids[3], "extra"], np.stack([held[4], held[5]]))  # a change copies first
+    assert np.array_equal(held, before) and not np.shares_memory(idx.vectors, held)
+    assert np.array_equal(idx.vectors[3], held[4]) and idx.ids[-1] == "extra"
+    with pytest.raises(ValueError):
+        idx.attach(ids[:2], held[:2])

@@ -127,3 +127,22 @@ def test_build_from_ids_equals_bm25s_index() -> None:
     fast.build_from_ids(flat, offsets, vocab, [f"d{i}" for i in range(40)])
     for q in (["w1", "w7"], ["w3"], ["w49", "w2", "w2"], ["w55"], ["unknown"]):
         np.testing.assert_allclose(fast.score_all(q), ref.score_all(q), rtol=1e-5, atol=1e-6)
+
+
+def test_one_query_scores_and_ceiling_equal_the_batch_and_column_slices() -> None:
+    rng = np.random.default_rng(3)
+    vocab = [f"t{i}" for i in range(40)]
+    docs = [list(rng.choice(vocab, size=int(rng.integers(1, 30)))) for _ in range(300)]
+    idx = LexicalIndex()
+    idx.build(docs)
+    for _ in range(50):
+        query = list(rng.choice([*vocab, "unknown"], size=int(rng.integers(0, 12))))
+        assert np.array_equal(idx.score_all(query), idx.score_batch([query])[:, 0])
+        cols = idx.query_ids(query)
+        want = 0.0
+        if cols.size:
+            unique, counts = np.unique(cols, return_counts=True)
+            want = float(np.asarray(idx._csc[:, unique].max(axis=0).toarray()).ravel() @ counts)
+        assert idx.ceiling(query) == want
+    idx.add(["new"], [["t1", "t1", "t2"]])  # a rebuilt matrix gets new maxima
+    assert idx.column_max()[idx.query_ids(["t1"])[0]] == idx._csc[:, idx.query_ids(["t1"])].max()

@@ -235,8 +235,9 @@ class ServiceState:
     def warm(self, k: int = 20) -> int:
         """Precompute the matches of every open need into the cache (run in the background).
 
-        A cache miss costs a full retrieval and re-ranking (≈ 70–140 ms at 114,000 talents);
-        warming after start-up makes the first reviewer's request as fast as later ones.
+        A cache miss costs a full retrieval and re-ranking (≈ 50–130 ms at 114,000 talents
+        on 2 cores, the more when they are shared); warming after start-up makes the first reviewer's request as fast
+        as later ones.
 
         Args:
             k: the ``k`` to cache (the API's default).

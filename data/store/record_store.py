@@ -90,6 +90,21 @@ class RecordStore(Connected):
         with self._read() as conn:
             return repository.get_many(conn, entity, ids)
 
+    def content_hashes(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """``{id: content_hash}`` of those of ``ids`` that exist (a read cache's check: the
+        hash changes whenever the record's data does).
+
+        Args:
+            entity: an entity name.
+            ids: stable ids.
+
+        Returns:
+            id → content hash.
+        """
+        rows.check_entity(entity)
+        with self._read() as conn:
+            return repository.existing_hashes(conn, entity, list(dict.fromkeys(ids)))
+
     def get_contact(self, entity: str, id: str) -> Contact | None:
         """The private contact of record ``id``, or ``None`` when it has none.
 

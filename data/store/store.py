@@ -129,6 +129,10 @@ class Store(Connected):
         """See :meth:`RecordStore.get_many`."""
         return self.records.get_many(entity, ids)
 
+    def content_hashes(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """See :meth:`RecordStore.content_hashes`."""
+        return self.records.content_hashes(entity, ids)
+
     def get_contact(self, entity: str, id: str) -> Contact | None:
         """See :meth:`RecordStore.get_contact`."""
         return self.records.get_contact(entity, id)

@@ -39,6 +39,15 @@ def _t(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
+def _table(rows: int, width: int, dtype: torch.dtype) -> torch.Tensor:
+    """The token-row table: only slot 0 (the padding row) is zeroed; every other row is
+    written by ``_fill`` before ``gather`` can read it, so the table's pages become resident
+    as token ids are seen rather than all at once (218 MB at 32,768 rows in bf16)."""
+    table = torch.empty(rows, width, dtype=dtype)
+    table[0] = 0
+    return table
+
+
 class _TokenRows:
     """Per-token-id rows ``[LN(emb @ P + b) | first-layer conv taps of each branch]``.
 
@@ -53,7 +62,7 @@ class _TokenRows:
         self.capacity = capacity
         self.width = 3 * _CNN_DIM + sum(n * _CNN_DIM for n, _ in _ORDERS)
         self.slot_of = torch.zeros(_NUM_CHUNKS * _VOCAB_ROWS, dtype=torch.long)
-        self.rows = torch.zeros(capacity + 1, self.width, dtype=forward.dtype)
+        self.rows = _table(capacity + 1, self.width, forward.dtype)
         self.used = 0
         self.lock = threading.Lock()
 
@@ -83,7 +92,7 @@ class _TokenRows:
         self.used = 0
         if needed > self.capacity:
             self.capacity = needed
-            self.rows = torch.zeros(needed + 1, self.width, dtype=self.fw.dtype)
+            self.rows = _table(needed + 1, self.width, self.fw.dtype)
 
     def _fill(self, ids: torch.Tensor) -> None:
         fw = self.fw
