@@ -2,7 +2,8 @@
 
 ``prepared_template`` builds the prepared service environment (sample data, index, a pairing
 run: :func:`api.service.demo.prepare`) once per test session; the API, authz, browser and
-concurrency tests get copies of it — ``prepared`` one per module, ``prepared_fresh`` one per
+concurrency tests get copies of it (the browser tests' ``server`` and ``browser`` fixtures live in
+``tests/browser_support.py``) — ``prepared`` one per module, ``prepared_fresh`` one per
 test for tests that must not see other tests' writes.
 
 PostgreSQL comes from ``TALENTMATCH_TEST_POSTGRES_URL`` (default
@@ -33,6 +34,8 @@ from api.application import Application
 from api.settings import Settings
 from data.store import Store
 from data.store.engine import normalise_url
+
+pytest_plugins = ["tests.browser_support"]  # the browser tests' server and browser fixtures
 
 PG_URL_ENV = "TALENTMATCH_TEST_POSTGRES_URL"
 PG_REQUIRE_ENV = "TALENTMATCH_REQUIRE_POSTGRES"

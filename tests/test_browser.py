@@ -10,68 +10,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.application import Application
-from api.service.app import create_app
-from api.service.auth import ensure_demo_accounts
-from api.service.serving import running_server
+from tests.browser_support import login as _login
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("TALENTMATCH_CHROMIUM") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
 SCREENSHOT = Path(os.environ.get("TALENTMATCH_SCREENSHOT", "/tmp/tm_detail.png"))
 
 
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = (f"!!! 浏览器测试未运行：找不到 {CHROMIUM}（请运行 sudo apt-get update && "
-              "sudo apt-get install -y chromium fonts-noto-cjk，或 make system-deps） !!!")
-    if os.environ.get("CI") or os.environ.get("TALENTMATCH_REQUIRE_BROWSER"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def server(prepared: Application) -> Iterator[tuple[str, dict[str, Any]]]:
-    _require_browser()
-    application = prepared
-    accounts = {a["username"]: a for a in ensure_demo_accounts(application)}
-    with running_server(create_app(application=application)) as base:
-        yield base, accounts
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-def _login(page: Any, base: str, account: dict[str, Any]) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", account["username"])
-    page.fill("input[name=password]", account["password"])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def test_reviewer_filters_approves_and_audit_shows_it(server: tuple[str, dict[str, Any]],
+def test_reviewer_filters_approves_and_audit_shows_it(server: tuple[str, dict[str, Any], Application],
                                                       browser: Any) -> None:
-    base, accounts = server
+    base, accounts, _ = server
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     _login(page, base, accounts["tech"])
     assert "/review" in page.url
@@ -101,9 +57,9 @@ def test_reviewer_filters_approves_and_audit_shows_it(server: tuple[str, dict[st
     page.close()
 
 
-def test_enterprise_posts_need_and_sees_masked_matches(server: tuple[str, dict[str, Any]],
+def test_enterprise_posts_need_and_sees_masked_matches(server: tuple[str, dict[str, Any], Application],
                                                        browser: Any) -> None:
-    base, accounts = server
+    base, accounts, _ = server
     page = browser.new_page()
     _login(page, base, accounts["enterprise"])
     assert "/enterprise" in page.url
@@ -122,9 +78,9 @@ def test_enterprise_posts_need_and_sees_masked_matches(server: tuple[str, dict[s
     page.close()
 
 
-def test_demand_map_page_renders_with_its_picture(server: tuple[str, dict[str, Any]],
+def test_demand_map_page_renders_with_its_picture(server: tuple[str, dict[str, Any], Application],
                                                   browser: Any) -> None:
-    base, accounts = server
+    base, accounts, _ = server
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     _login(page, base, accounts["admin"])
     page.goto(f"{base}/demand-map", timeout=180_000)

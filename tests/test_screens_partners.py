@@ -16,55 +16,19 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.application import Application
-from api.service.app import create_app
-from api.service.auth import ensure_demo_accounts
-from api.service.serving import running_server
 from api.services import review
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("TALENTMATCH_CHROMIUM") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1440, "height": 900}
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 SHOTS = Path(os.environ.get("TALENTMATCH_SCREENS") or tempfile.mkdtemp(prefix="tm-screens-"))
-
-
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = (f"!!! 浏览器测试未运行：找不到 {CHROMIUM}（请运行 sudo apt-get update && "
-              "sudo apt-get install -y chromium fonts-noto-cjk） !!!")
-    if os.environ.get("CI") or os.environ.get("TALENTMATCH_REQUIRE_BROWSER"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def server(prepared: Application) -> Iterator[tuple[str, dict[str, Any], Application]]:
-    _require_browser()
-    accounts = {a["username"]: a for a in ensure_demo_accounts(prepared)}
-    with running_server(create_app(application=prepared)) as base:
-        yield base, accounts, prepared
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser: Any, base: str, account: dict[str, Any]) -> Any:

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.application import Application
-from api.service.app import create_app
-from api.service.auth import ensure_demo_accounts
-from api.service.serving import running_server
-from tests.test_browser import ARGS, CHROMIUM, _login, _require_browser
+from tests.browser_support import login as _login
 
 pytestmark = pytest.mark.browser
 
@@ -44,25 +40,6 @@ DOCS_SHOTS = {("tech", "queue"): "reviewer_queue.png", ("tech", "detail"): "revi
               ("admin", "pairing"): "admin_pairing.png", ("admin", "import"): "admin_import.png",
               ("admin", "users"): "admin_users.png", ("admin", "index"): "admin_index.png",
               ("admin", "docs"): "admin_docs.png", ("admin", "error"): "admin_error.png"}
-
-
-@pytest.fixture(scope="module")
-def server(prepared: Application) -> Iterator[tuple[str, dict[str, Any], Application]]:
-    _require_browser()
-    accounts = {a["username"]: a for a in ensure_demo_accounts(prepared)}
-    with running_server(create_app(application=prepared)) as base:
-        yield base, accounts, prepared
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 def _folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
