@@ -94,6 +94,10 @@ CandidateFn = Callable[[Need, Sequence[HitLike]], tuple[list[str], np.ndarray, n
 """For one need and its hits: (talent ids, scorer feature matrix, fused scores)."""
 
 
+class CalibrationFailed(ValueError):
+    """Training gave no usable order-preserving model (nothing is saved)."""
+
+
 def calibration_matrix(values: np.ndarray, fused: np.ndarray,
                        names: Sequence[str] = CALIBRATION_FEATURES) -> np.ndarray:
     """The calibration features of one need's candidates.
@@ -275,7 +279,9 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     scaler, model = _fit(x, y, c)
     if "fused" in names and set(names) <= {"fused", *NEED_FEATURES} and \
             model.coef_[0][list(names).index("fused")] <= 0:
-        raise ValueError("校准模型中融合得分的系数不为正，无法保持排序 (fused coefficient ≤ 0)")
+        raise CalibrationFailed(
+            "自监督训练未得到保序的校准模型：融合得分的系数不为正 (fused coefficient ≤ 0)；"
+            "未保存新版本，继续使用现有评分")
     probs = 1.0 / (1.0 + np.exp(-(a * oof + b)))
     self_sup = len(examples.y)
     metrics = {

@@ -109,3 +109,28 @@ def test_demo_runs_end_to_end_and_is_idempotent(env: Path) -> None:
     assert "新增待审建议 0 条" in second.output
     stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
     assert stats["talents"] == 80
+
+
+def test_training_that_finds_no_usable_model_says_so_in_chinese(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Self-supervised training that cannot keep the fused order (seen on the 114k sample)
+    ends with the Chinese reason and exit code 2, not a traceback; nothing is saved."""
+    from api.application import Application
+    from matching.calibration import CalibrationFailed
+
+    def failing(self: Application, **_: object) -> dict[str, object]:
+        raise CalibrationFailed("自监督训练未得到保序的校准模型：融合得分的系数不为正")
+
+    monkeypatch.setattr(Application, "ranker_train_self_supervised", failing)
+    result = runner.invoke(app, ["ranker", "train", "--self-supervised"])
+    assert result.exit_code == 2, result.output
+    assert "融合得分的系数不为正" in result.output and "Traceback" not in result.output
+
+
+def test_adapter_without_pseudo_needs_says_so_in_chinese(env: Path) -> None:
+    lone = env / "talents.jsonl"
+    lone.write_text('{"id": "T1", "name": "甲", "text": "", "items": [{"title": "煤矿安全"}]}\n',
+                    encoding="utf-8")
+    result = runner.invoke(app, ["encoder", "adapt", "--talents", str(lone)])
+    assert result.exit_code == 2, result.output
+    assert "自监督样本不足" in result.output

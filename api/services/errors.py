@@ -30,7 +30,9 @@ from data.store.errors import (
 )
 from data.taxonomy import UnknownValueError
 from embeddings.encoders.base import EncoderUnavailable, UnknownEncoder
+from embeddings.encoders.e5_adapt import AdaptError
 from embeddings.persist import IndexNotBuilt
+from matching.calibration import CalibrationFailed
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
@@ -130,6 +132,8 @@ FOREIGN: tuple[tuple[type[Exception], int], ...] = (
     (EncoderUnavailable, 503),
     (UnknownEncoder, 422),
     (UnknownValueError, 422),
+    (CalibrationFailed, 409),
+    (AdaptError, 422),
     (ValidationError, 422),  # a record built from what the caller sent
 )
 """(domain error of the lower packages, HTTP status); the first match wins."""

