@@ -264,8 +264,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
         x, y = np.vstack([x, dx]), np.concatenate([y, dy])
         groups = np.concatenate([groups, base + np.arange(len(dy))])
     if len(set(y.tolist())) < 2 or len(np.unique(groups)) < FOLDS:
-        raise ValueError("训练样本不足：需要至少两类标签和 5 个以上的伪需求 "
-                         "(too few self-supervised examples to train)")
+        raise CalibrationFailed("训练样本不足：需要至少两类标签和 5 个以上的伪需求 "
+                                "(too few self-supervised examples to train)")
     oof = np.zeros(len(y))
     for train, test in GroupKFold(FOLDS).split(x, y, groups):
         if len(set(y[train].tolist())) < 2:
@@ -280,7 +280,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     if "fused" in names and set(names) <= {"fused", *NEED_FEATURES} and \
             model.coef_[0][list(names).index("fused")] <= 0:
         raise CalibrationFailed(
-            "自监督训练未得到保序的校准模型：融合得分的系数不为正 (fused coefficient ≤ 0)；"
+            "自监督训练未得到保序的校准模型：融合得分的系数不为正 (fused coefficient ≤ 0；"
+            f"伪需求 {examples.n_needs} 个，答案在候选中的 {examples.n_found} 个)；"
             "未保存新版本，继续使用现有评分")
     probs = 1.0 / (1.0 + np.exp(-(a * oof + b)))
     self_sup = len(examples.y)
@@ -327,7 +328,16 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
     examples = collect_examples(pseudo, search, cand,
                                 progress=None if progress is None
                                 else (lambda done: progress(done, total)))
-    return fit_calibrated(examples, decisions, names=names)
+    try:
+        return fit_calibrated(examples, decisions, names=names)
+    except CalibrationFailed:
+        if tuple(names) == ("fused",) or not set(names) <= {"fused", *NEED_FEATURES}:
+            raise
+    # the need-level features would reverse the fused order (seen on the 114k sample, where
+    # few pseudo-needs find their answer): calibrate the fused score alone, and say so
+    model = fit_calibrated(examples, decisions, names=("fused",))
+    model.metrics["fallback_fused_only"] = 1.0
+    return model
 
 
 def top_coverage(probabilities: Sequence[float], k: int = STRENGTH_DEPTH) -> float:

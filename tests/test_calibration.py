@@ -216,6 +216,31 @@ def test_training_reads_only_the_library() -> None:
     m2 = train_self_supervised(talents, build_search, candidates, limit=40)
     assert np.allclose(m1.model.coef_, m2.model.coef_) and m1.platt == m2.platt
 
+    # when the need-level features would reverse the fused order (the 114k sample), the run
+    # calibrates the fused score alone and records that it did
+    import matching.calibration as calibration
+
+    real = calibration.fit_calibrated
+
+    def reversing(examples, decisions=(), c=calibration.DEFAULT_C, names=()):  # type: ignore[no-untyped-def]
+        if tuple(names) != ("fused",):
+            raise calibration.CalibrationFailed("fused coefficient ≤ 0")
+        return real(examples, decisions, c, names)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(calibration, "fit_calibrated", reversing)
+        m3 = train_self_supervised(talents, build_search, candidates, limit=40)
+        assert m3.feature_names == ("fused",) and m3.metrics["fallback_fused_only"] == 1.0
+
+    def failing(examples, decisions=(), c=calibration.DEFAULT_C, names=()):  # type: ignore[no-untyped-def]
+        raise calibration.CalibrationFailed("fused coefficient ≤ 0")
+
+    with pytest.MonkeyPatch.context() as mp:  # the fused score alone fails too: say so
+        mp.setattr(calibration, "fit_calibrated", failing)
+        with pytest.raises(calibration.CalibrationFailed):
+            train_self_supervised(talents, build_search, candidates, limit=40)
+    assert "fallback_fused_only" not in m1.metrics
+
 
 class _Hit:
     def __init__(self, id_: str, score: float) -> None:
