@@ -257,10 +257,8 @@ def test_demand_map_reads_the_snapshot_names_talents_and_downloads(env: Any) -> 
     assert "产业链 × 专业方向" not in html
     assert not TALENT_ID.search(html.split("<h2>单元格</h2>")[1]), "raw talent ids shown"
     before = len(app.store.jobs(kind="demand_map", limit=200))
-    started = time.perf_counter()
-    again = client.get("/demand-map")
-    elapsed = time.perf_counter() - started
-    assert again.status_code == 200 and elapsed < 3.0, elapsed
+    again = client.get("/demand-map")  # its ≤ 1 s goal: benchmarks.bench_partners
+    assert again.status_code == 200
     assert len(app.store.jobs(kind="demand_map", limit=200)) == before  # nothing computed
     book = load_workbook(io.BytesIO(client.get("/demand-map/download?format=xlsx").content))
     assert book.sheetnames == ["单元格", "紧缺需求", "高精尖"]
