@@ -210,13 +210,15 @@ class Application:
 
     def ranker_train_self_supervised(self, limit: int = 2000, library_max: int = 20000,
                                      seed: int = 0, progress: bool = True,
-                                     learn_weights: bool = False) -> dict[str, Any]:
+                                     features: str = "default") -> dict[str, Any]:
         """Train and save the calibrated scorer from the library itself (#10).
 
         Pseudo-needs are the held-out most recent items of up to ``limit`` talents; the
         training library is those talents (reduced) plus a seeded draw of others, at most
-        ``library_max``. Review decisions are added on top. ``learn_weights`` lets the model
-        re-weigh signals within a need. See matching/calibration.py.
+        ``library_max``. Review decisions are added on top. ``features`` names the feature
+        set (``matching.calibration.FEATURE_SETS``: ``default`` re-weighs the signals,
+        ``keep-order`` keeps the fused order, ``all`` weighs word overlap too). See
+        matching/calibration.py.
         """
         import random
 
@@ -225,8 +227,7 @@ class Application:
         from embeddings.render import need_text, talent_texts
         from embeddings.tokenize import Tokenizer
         from matching.calibration import (
-            CALIBRATION_FEATURES,
-            LEARNED_FEATURES,
+            FEATURE_SETS,
             matcher_candidates,
             text_search,
             train_self_supervised,
@@ -252,7 +253,7 @@ class Application:
             model = train_self_supervised(
                 talents, text_search(build, talent_texts, need_text), matcher_candidates(fused),
                 limit=limit, seed=seed, decisions=self.decision_examples(), progress=tick,
-                names=LEARNED_FEATURES if learn_weights else CALIBRATION_FEATURES)
+                names=FEATURE_SETS[features])
         model.save(self.ranker_dir)
         return scorer_info(model, len(self.decision_examples()))
 

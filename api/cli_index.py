@@ -95,8 +95,12 @@ def ranker_train(
     seed: Annotated[int, typer.Option(help="seed of the pseudo-need draw")] = 0,
     learn_weights: Annotated[bool, typer.Option(
         "--learn-weights",
-        help="also re-weigh the signals within a need (default: keep the fused order and "
-             "calibrate its scale; see docs/quality.md)")] = False,
+        help="let the model weigh every feature, raw word overlap too (default: the fused, "
+             "retrieval and dense signals; see docs/quality.md)")] = False,
+    keep_order: Annotated[bool, typer.Option(
+        "--keep-order",
+        help="keep the fused order within a need and learn only its scale (the default "
+             "before 2026-12-07)")] = False,
 ) -> None:
     """Train a new ranker version: the calibrated scorer from the library
     (--self-supervised, run at each 3-month refresh), or the re-ranker from approved vs
@@ -104,7 +108,7 @@ def ranker_train(
     if self_supervised:
         print_json(call(lambda: admin.ranker_train_self_supervised(
             application(), limit=limit, library_max=library_max, seed=seed,
-            learn_weights=learn_weights)))
+            learn_weights=learn_weights, keep_order=keep_order)))
         return
     print_json(call(lambda: admin.ranker_train(application(), min_decisions)))
 

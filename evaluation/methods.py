@@ -281,6 +281,8 @@ METHODS: dict[str, MethodFactory] = {
         "evaluation.production", fromlist=["_"]).fused_calibrated_factory(**kw),
     "talentmatch-learned": lambda **kw: __import__(
         "evaluation.production", fromlist=["_"]).learned_factory(**kw),
+    "talentmatch-ordered": lambda **kw: __import__(
+        "evaluation.production", fromlist=["_"]).ordered_factory(**kw),
 }
 """Known method names and their factories; :func:`register_method` adds more."""
 

@@ -23,8 +23,9 @@ from data.records import Talent
 from evaluation.methods import Method, RetrieverBackend, Row, _backend, register_method
 from evaluation.ranked import TOP_N, RankedMethod
 from matching.calibration import (
-    CALIBRATION_FEATURES,
+    DEFAULT_FEATURES,
     LEARNED_FEATURES,
+    ORDER_FEATURES,
     CandidateFn,
     SearchFn,
     matcher_candidates,
@@ -52,7 +53,7 @@ class ProductionMethod(RankedMethod):
 
     def __init__(self, backend: RetrieverBackend, limit: int = PSEUDO_LIMIT, seed: int = 0,
                  name: str = "talentmatch",
-                 features: Sequence[str] = CALIBRATION_FEATURES) -> None:
+                 features: Sequence[str] = DEFAULT_FEATURES) -> None:
         super().__init__(backend, name=name)
         self.limit = limit
         self.seed = seed
@@ -122,12 +123,20 @@ def fused_calibrated_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
 
 
 def learned_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
-    """Ablation ``talentmatch-learned``: the calibrated model also re-weighs the signals
-    within a need (``ranker train --self-supervised --learn-weights``; issue #10 item 2)."""
+    """Ablation ``talentmatch-learned``: the calibrated model weighs every feature, the raw
+    word overlaps too (``ranker train --self-supervised --learn-weights``)."""
     return ProductionMethod(_backend(shared, encoder), name="talentmatch-learned",
                             features=LEARNED_FEATURES)
+
+
+def ordered_factory(*, encoder: str, shared: dict[str, Any]) -> Method:
+    """Ablation ``talentmatch-ordered``: the fused order kept, only its scale learned
+    (``ranker train --self-supervised --keep-order``; the default before 2026-12-07)."""
+    return ProductionMethod(_backend(shared, encoder), name="talentmatch-ordered",
+                            features=ORDER_FEATURES)
 
 
 register_method("talentmatch", production_factory)
 register_method("talentmatch-learned", learned_factory)
 register_method("talentmatch-fused", fused_calibrated_factory)
+register_method("talentmatch-ordered", ordered_factory)

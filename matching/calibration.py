@@ -4,16 +4,19 @@ Retrieval fuses signals normalised *within* each need's pool, so the best candid
 hopeless need looks as strong as the best candidate of an easy one. The calibrated scorer
 turns a pair's features into a probability on one scale for every need:
 
-1. **Features** (:func:`calibration_matrix`). The default, :data:`CALIBRATION_FEATURES`, is
-   *order-preserving*: the pair's fused score (which carries every signal, programme ones
-   included) plus need-level features (:data:`NEED_FEATURES`: the best raw cosine and BM25
-   shares of the need's pool), so a need whose best candidate is a poor match in absolute
-   terms gets low probabilities although its fused scores are normalised to the pool.
-   ``--learn-weights`` (:data:`LEARNED_FEATURES`) also lets the model re-weigh the topic
-   signals within a need (:data:`TOPIC_FEATURES`: raw cosines, the BM25 shares of the word
-   and character fields, coverage) and the pair's place in its pool (gaps, fused rank).
-2. **A logistic regression** on standardised features gives a logit (for the default set,
-   the fused score's coefficient must be positive, so the order within a need is kept).
+1. **Features** (:func:`calibration_matrix`). The default, :data:`DEFAULT_FEATURES`,
+   re-weighs the signals within a need: the pair's fused score (which carries every
+   signal, programme ones included), the hybrid retrieval score (dense and BM25 fused), the
+   raw cosines, the pair's place in its pool (gaps, fused rank) and need-level features
+   (:data:`NEED_FEATURES`: the best raw cosine and BM25 shares of the need's pool), so a
+   need whose best candidate is a poor match in absolute terms gets low probabilities
+   although its fused scores are normalised to the pool. The raw word-overlap features
+   (:data:`LEXICAL_FEATURES`) are left out of the default, see there.
+   ``--keep-order`` (:data:`ORDER_FEATURES`) keeps the fused order and learns only the
+   scale; ``--learn-weights`` (:data:`LEARNED_FEATURES`) lets the model weigh every feature.
+2. **A logistic regression** on standardised features gives a logit (for
+   :data:`ORDER_FEATURES` the fused score's coefficient must be positive, so the order
+   within a need is kept).
 3. **Platt scaling** ``P = sigmoid(a · logit + b)``, fitted on *out-of-fold* logits (folds
    grouped by need, so a need's pairs never score themselves), gives the probability. It
    is strictly increasing in the logit (``a`` is kept positive) and bounded in (0, 1).
@@ -21,6 +24,11 @@ turns a pair's features into a probability on one scale for every need:
 Training examples come from the library itself (:mod:`matching.selfsup`): every retrieved
 candidate of a pseudo-need is a pair, labelled 1 for the talent the item was taken from and
 0 otherwise. Review decisions, when they exist, are added on top as extra labelled pairs.
+
+**The library's own check.** A model that re-weighs the signals is kept only if, on its
+out-of-fold pseudo-needs, it ranks the answers at least as well as the fused score does
+(``oof_mrr_pseudo`` ≥ ``fused_mrr_pseudo``); otherwise the run falls back to the
+order-preserving model and records ``fallback_keep_order`` in the version's metrics.
 
 **Weak needs.** A need whose best ten candidates give less than :data:`WEAK_THRESHOLD` chance
 that one of them is right (:func:`top_coverage`) is flagged 匹配较弱; below
@@ -49,7 +57,7 @@ from data.records import Need, Talent
 from matching.features import HitLike
 from matching.ranker import RankerModel
 from matching.scorer import SCORER_FEATURES, to_matrix
-from matching.selfsup import PseudoNeed, pseudo_needs
+from matching.selfsup import NEAR_DUPLICATE, PseudoNeed, bigram_set, pseudo_needs
 
 if TYPE_CHECKING:
     from matching.matcher import Matcher
@@ -67,13 +75,27 @@ NEED_FEATURES = ("need_best_fused", "need_best_dense_profile", "need_best_dense_
 its candidates. The same for every candidate of a need, so they move a need's probabilities
 up or down together without changing their order."""
 ALL_FEATURES: tuple[str, ...] = (*TOPIC_FEATURES, *POOL_FEATURES, *NEED_FEATURES)
-CALIBRATION_FEATURES: tuple[str, ...] = ("fused", *NEED_FEATURES)
-"""The default model: **order-preserving**. Within a need the probability increases with the
+ORDER_FEATURES: tuple[str, ...] = ("fused", *NEED_FEATURES)
+"""``--keep-order``: **order-preserving**. Within a need the probability increases with the
 fused score (its coefficient is kept positive), so the ranking is the fused ranking; across
 needs the need-level features put every need on one absolute scale."""
+LEXICAL_FEATURES = ("lexical", "coverage", "bm25_words", "bm25_chars")
+"""Raw word overlap between the need and the talent. A pseudo-need is a title its answer
+wrote, next to the other titles of the same person, so shared words are a stronger cue on
+pseudo-needs than on a need an enterprise writes in its own words; a model free to weigh
+them learns to trust them too much (on the sample: nDCG@10 0.541 with them, 0.577 without;
+docs/quality.md). BM25 still reaches the default model through ``retrieval`` and ``fused``."""
+DEFAULT_FEATURES: tuple[str, ...] = tuple(
+    n for n in dict.fromkeys((*TOPIC_FEATURES, *POOL_FEATURES, *NEED_FEATURES))
+    if n not in LEXICAL_FEATURES)
+"""The default model: the fused and retrieval scores, the raw cosines, the pool and the
+need-level features, re-weighed from the library's pseudo-needs (see the module doc)."""
 LEARNED_FEATURES: tuple[str, ...] = ALL_FEATURES
-"""``--learn-weights``: the model also re-weighs the signals within a need (docs/quality.md
-shows it did not generalise from pseudo-needs to the sample, so it is opt-in)."""
+"""``--learn-weights``: every feature, the raw word overlaps too (docs/quality.md shows that
+this did not generalise from pseudo-needs to the sample, so it is opt-in)."""
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "default": DEFAULT_FEATURES, "keep-order": ORDER_FEATURES, "all": LEARNED_FEATURES}
+"""The feature sets ``ranker train --self-supervised`` offers, by name."""
 
 STRENGTH_DEPTH = 10
 """A need's strength is judged on its best ``STRENGTH_DEPTH`` candidates (what a user reads)."""
@@ -99,7 +121,7 @@ class CalibrationFailed(ValueError):
 
 
 def calibration_matrix(values: np.ndarray, fused: np.ndarray,
-                       names: Sequence[str] = CALIBRATION_FEATURES) -> np.ndarray:
+                       names: Sequence[str] = DEFAULT_FEATURES) -> np.ndarray:
     """The calibration features of one need's candidates.
 
     Args:
@@ -183,7 +205,8 @@ class Examples:
 
 def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates: CandidateFn,
                      depth: int = TRAIN_DEPTH, chunk: int = 64,
-                     progress: Callable[[int], None] | None = None) -> Examples:
+                     progress: Callable[[int], None] | None = None,
+                     exclude: Callable[[PseudoNeed, str], bool] | None = None) -> Examples:
     """Run pseudo-needs through retrieval and the fused scorer; label the candidates.
 
     Args:
@@ -193,6 +216,8 @@ def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates:
         depth: keep each need's best ``depth`` candidates by fused score.
         chunk: needs per search batch.
         progress: called with the number of needs done after each batch.
+        exclude: ``exclude(pseudo_need, talent_id)`` drops that candidate (never the
+            answer) before the head is taken: :func:`near_duplicate_filter`.
 
     Returns:
         The examples (``groups`` = index of the pseudo-need).
@@ -203,6 +228,9 @@ def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates:
         hits = search([p.need for p in part])
         for j, (p, h) in enumerate(zip(part, hits, strict=True)):
             ids, values, fused = candidates(p.need, h)
+            if exclude is not None and ids:
+                kept = [i for i, t in enumerate(ids) if t == p.talent_id or not exclude(p, t)]
+                ids, values, fused = [ids[i] for i in kept], values[kept], fused[kept]
             if not ids:
                 continue
             keep = np.lexsort((np.arange(fused.size), -fused))[:depth]
@@ -217,6 +245,35 @@ def collect_examples(pseudo: Sequence[PseudoNeed], search: SearchFn, candidates:
     if not xs:
         return Examples.empty()
     return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), len(pseudo), found)
+
+
+def near_duplicate_filter(library: Sequence[Talent]) -> Callable[[PseudoNeed, str], bool]:
+    """Which candidates hold a near duplicate of a pseudo-need's title.
+
+    The answer's near duplicates leave with the held-out item (:func:`matching.selfsup.
+    hold_out`), or the pseudo-need would be found by copying. Left alone, that makes a near
+    duplicate a sign of a *wrong* candidate: every other talent keeps its own, so on
+    pseudo-needs the highest raw similarities point away from the answer, and a model
+    learns negative weights for them, the opposite of what a real need shows. Dropping the
+    other candidates that hold one takes the same thing out of every candidate.
+
+    Args:
+        library: the (reduced) training library.
+
+    Returns:
+        ``exclude(pseudo_need, talent_id)`` for :func:`collect_examples`.
+    """
+    grams = {t.id: [g for g in (bigram_set(a.title) for a in t.achievements) if g]
+             for t in library}
+
+    def exclude(p: PseudoNeed, talent_id: str) -> bool:
+        need = bigram_set(p.need.title)
+        if not need:
+            return False
+        return any(len(need & g) / min(len(need), len(g)) >= NEAR_DUPLICATE
+                   for g in grams.get(talent_id, ()))
+
+    return exclude
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[StandardScaler, LogisticRegression]:
@@ -236,7 +293,7 @@ def _group_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, n_needs: i
 
 
 def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
-                   c: float = DEFAULT_C, names: Sequence[str] = CALIBRATION_FEATURES
+                   c: float = DEFAULT_C, names: Sequence[str] = DEFAULT_FEATURES
                    ) -> RankerModel:
     """Fit the calibrated scorer (see the module doc).
 
@@ -246,8 +303,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
             features read 0 when the stored dict lacks them).
         c: inverse L2 strength of the logistic regression.
         names: the features the model uses (a subset of :data:`ALL_FEATURES`): the
-            order-preserving default :data:`CALIBRATION_FEATURES`, :data:`LEARNED_FEATURES`,
-            or ``("fused",)`` (the fused score alone, for the ablation).
+            default :data:`DEFAULT_FEATURES`, the order-preserving :data:`ORDER_FEATURES`,
+            :data:`LEARNED_FEATURES`, or ``("fused",)`` (the fused score alone).
 
     Returns:
         An unsaved ranker version of kind ``calibrated``.
@@ -277,7 +334,7 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
     if a <= 0:  # a useless model: keep the order, fall back to the base rate
         a, b = 1e-6, float(np.log(y.mean() / (1 - y.mean())))
     scaler, model = _fit(x, y, c)
-    if "fused" in names and set(names) <= {"fused", *NEED_FEATURES} and \
+    if "fused" in names and keeps_order(names) and \
             model.coef_[0][list(names).index("fused")] <= 0:
         raise CalibrationFailed(
             "自监督训练未得到保序的校准模型：融合得分的系数不为正 (fused coefficient ≤ 0；"
@@ -291,6 +348,8 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
         "oof_auc": round(float(roc_auc_score(y, oof)), 4),
         "oof_mrr_pseudo": round(_group_mrr(oof[:self_sup], y[:self_sup], groups[:self_sup],
                                            examples.n_needs), 4),
+        "fused_mrr_pseudo": round(_group_mrr(examples.x[:, ALL_FEATURES.index("fused")],
+                                             examples.y, examples.groups, examples.n_needs), 4),
         "oof_ece": round(expected_calibration_error(probs, y), 4),
         "decisions": float(len(decisions)),
     }
@@ -303,7 +362,7 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
                           candidates: Callable[[list[Talent]], CandidateFn], limit: int,
                           seed: int = 0, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
                           progress: Callable[[int, int], None] | None = None,
-                          names: Sequence[str] = CALIBRATION_FEATURES) -> RankerModel:
+                          names: Sequence[str] = DEFAULT_FEATURES) -> RankerModel:
     """The whole self-supervised run: pseudo-needs, retrieval, examples, fit.
 
     Only ``talents`` (the library) is read: no need or judgement of any evaluation set.
@@ -327,11 +386,60 @@ def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[lis
     total = len(pseudo)
     examples = collect_examples(pseudo, search, cand,
                                 progress=None if progress is None
-                                else (lambda done: progress(done, total)))
+                                else (lambda done: progress(done, total)),
+                                exclude=near_duplicate_filter(library))
+    return fit_checked(examples, decisions, names)
+
+
+def fit_checked(examples: Examples, decisions: Sequence[tuple[Mapping[str, float], int]] = (),
+                names: Sequence[str] = DEFAULT_FEATURES) -> RankerModel:
+    """:func:`fit_calibrated` with the library's own check and the fallbacks (module doc).
+
+    Args:
+        examples: self-supervised pairs.
+        decisions: review decisions added on top.
+        names: the model's features.
+
+    Returns:
+        The model over ``names``; the order-preserving one (``fallback_keep_order`` in its
+        metrics) when re-weighing ranks the pseudo-needs' answers worse than the fused
+        score; the fused score alone (``fallback_fused_only``) when even the need-level
+        features would reverse the fused order.
+
+    Raises:
+        CalibrationFailed: no usable model (too few examples, or none keeps the order).
+    """
+    if not keeps_order(names):
+        model = fit_calibrated(examples, decisions, names=names)
+        if model.metrics["oof_mrr_pseudo"] >= model.metrics["fused_mrr_pseudo"]:
+            return model
+        # the library's own check: re-weighing ranks the held-out answers worse than the
+        # fused score does, so keep the fused order and learn only the scale
+        fallback = _fit_keeping_order(examples, decisions, ORDER_FEATURES)
+        fallback.metrics["fallback_keep_order"] = 1.0
+        fallback.metrics["rejected_oof_mrr_pseudo"] = model.metrics["oof_mrr_pseudo"]
+        return fallback
+    return _fit_keeping_order(examples, decisions, names)
+
+
+def keeps_order(names: Sequence[str]) -> bool:
+    """Whether a model over these features keeps the fused order within a need.
+
+    Args:
+        names: feature names.
+
+    Returns:
+        True when every feature but ``fused`` is a need-level one.
+    """
+    return set(names) <= {"fused", *NEED_FEATURES}
+
+
+def _fit_keeping_order(examples: Examples, decisions: Sequence[tuple[Mapping[str, float], int]],
+                       names: Sequence[str]) -> RankerModel:
     try:
         return fit_calibrated(examples, decisions, names=names)
     except CalibrationFailed:
-        if tuple(names) == ("fused",) or not set(names) <= {"fused", *NEED_FEATURES}:
+        if tuple(names) == ("fused",):
             raise
     # the need-level features would reverse the fused order (seen on the 114k sample, where
     # few pseudo-needs find their answer): calibrate the fused score alone, and say so

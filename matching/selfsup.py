@@ -46,7 +46,15 @@ class PseudoNeed:
     held_out: tuple[str, ...]
 
 
-def _bigrams(text: str) -> set[str]:
+def bigram_set(text: str) -> set[str]:
+    """The character bigrams of a title (CJK characters and lower-cased words as units).
+
+    Args:
+        text: a title.
+
+    Returns:
+        Its bigrams (the single unit when there is only one).
+    """
     units = _CJK_OR_WORD.findall(text.lower())
     if len(units) < 2:
         return set(units)
@@ -64,7 +72,7 @@ def near_duplicates(a: str, b: str, threshold: float = NEAR_DUPLICATE) -> bool:
     Returns:
         True when they are near duplicates.
     """
-    ba, bb = _bigrams(a), _bigrams(b)
+    ba, bb = bigram_set(a), bigram_set(b)
     if not ba or not bb:
         return False
     return len(ba & bb) / min(len(ba), len(bb)) >= threshold

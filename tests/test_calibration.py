@@ -11,16 +11,21 @@ import pytest
 from data.records import Achievement, Need, Talent
 from matching.calibration import (
     ALL_FEATURES,
-    CALIBRATION_FEATURES,
+    DEFAULT_FEATURES,
     LEARNED_FEATURES,
+    LEXICAL_FEATURES,
+    ORDER_FEATURES,
     NONE_THRESHOLD,
     WEAK_THRESHOLD,
     Examples,
     calibration_matrix,
     expected_calibration_error,
     fit_calibrated,
+    fit_checked,
+    near_duplicate_filter,
     strength,
     top_coverage,
+    collect_examples,
     train_self_supervised,
 )
 from matching.scorer import SCORER_FEATURES
@@ -99,11 +104,11 @@ def test_calibration_is_monotone_and_bounded() -> None:
     assert np.all((probs > 0) & (probs < 1))
     order = np.argsort(logits)
     assert np.all(np.diff(probs[order]) >= 0)  # never decreases as the logit grows
-    assert model.calibrated and model.feature_names == CALIBRATION_FEATURES
+    assert model.calibrated and model.feature_names == DEFAULT_FEATURES
 
 
-def test_default_model_keeps_the_fused_order_within_a_need() -> None:
-    model = fit_calibrated(_examples())
+def test_keep_order_model_keeps_the_fused_order_within_a_need() -> None:
+    model = fit_calibrated(_examples(), names=ORDER_FEATURES)
     rng = np.random.default_rng(7)
     for _ in range(20):
         values = rng.uniform(0, 1, (30, len(SCORER_FEATURES)))
@@ -115,7 +120,7 @@ def test_default_model_keeps_the_fused_order_within_a_need() -> None:
 def test_need_level_features_move_a_weak_need_down() -> None:
     """Two needs with the same fused scores: the one whose pool is weaker in absolute terms
     gets lower probabilities (what per-pool normalisation hid)."""
-    model = fit_calibrated(_graded_examples())
+    model = fit_calibrated(_graded_examples(), names=ORDER_FEATURES)
     fused = np.linspace(1.0, 0.2, 10)
     strong = np.full((10, len(SCORER_FEATURES)), 0.2)
     strong[:, SCORER_FEATURES.index("dense_profile")] = np.linspace(0.9, 0.5, 10)
@@ -149,6 +154,82 @@ def _graded_examples(n_needs: int = 300, pool: int = 20, seed: int = 0) -> Examp
         ys.append(y)
         gs.append(np.full(pool, g))
     return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), n_needs, n_needs)
+
+
+def test_default_model_weighs_no_raw_word_overlap() -> None:
+    assert not set(DEFAULT_FEATURES) & set(LEXICAL_FEATURES)
+    assert {"fused", "retrieval", "dense_profile", "dense_items"} <= set(DEFAULT_FEATURES)
+    assert set(LEXICAL_FEATURES) <= set(LEARNED_FEATURES)
+
+
+def _dense_knows_best(n_needs: int = 120, pool: int = 20, seed: int = 0) -> Examples:
+    """The raw profile cosine marks the answer reliably; the fused score only loosely."""
+    rng = np.random.default_rng(seed)
+    xs, ys, gs = [], [], []
+    i_prof = SCORER_FEATURES.index("dense_profile")
+    for g in range(n_needs):
+        values = rng.uniform(0, 0.5, (pool, len(SCORER_FEATURES)))
+        values[0, i_prof] += 0.4
+        fused = rng.uniform(0, 1, pool)
+        fused[0] += 0.2
+        y = np.zeros(pool, dtype=np.int64)
+        y[0] = 1
+        xs.append(calibration_matrix(values, fused, ALL_FEATURES))
+        ys.append(y)
+        gs.append(np.full(pool, g))
+    return Examples(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), n_needs, n_needs)
+
+
+def test_library_check_keeps_a_model_that_ranks_better() -> None:
+    model = fit_checked(_dense_knows_best(), names=DEFAULT_FEATURES)
+    assert model.feature_names == DEFAULT_FEATURES
+    assert "fallback_keep_order" not in model.metrics
+    assert model.metrics["oof_mrr_pseudo"] > model.metrics["fused_mrr_pseudo"]
+
+
+def test_library_check_falls_back_to_the_fused_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-weighing model whose out-of-fold pseudo-need MRR is below the fused score's is
+    not kept: the order-preserving model is, and the version says why."""
+    import matching.calibration as calibration
+
+    real = calibration.fit_calibrated
+
+    def worse(examples, decisions=(), c=calibration.DEFAULT_C, names=()):  # type: ignore[no-untyped-def]
+        model = real(examples, decisions, c, names)
+        if not calibration.keeps_order(names):
+            model.metrics["oof_mrr_pseudo"] = model.metrics["fused_mrr_pseudo"] - 0.01
+        return model
+
+    monkeypatch.setattr(calibration, "fit_calibrated", worse)
+    model = fit_checked(_dense_knows_best(), names=DEFAULT_FEATURES)
+    assert model.feature_names == ORDER_FEATURES
+    assert model.metrics["fallback_keep_order"] == 1.0
+    assert model.metrics["rejected_oof_mrr_pseudo"] < model.metrics["fused_mrr_pseudo"]
+
+
+def test_other_candidates_holding_a_near_duplicate_are_left_out() -> None:
+    """The answer's near duplicates leave with the held-out item; another talent holding one
+    is dropped from that pseudo-need's candidates too, so a near duplicate is not learnt as
+    the sign of a wrong candidate."""
+    talents = [_talent(0, [("刑法解释的理论建构", 2009), ("城市港口物流需求预测方法", 2013)]),
+               _talent(1, [("城市港口物流需求预测方法研究", 2010)]),
+               _talent(2, [("刑事政策的实施机制", 2011)])]
+    pseudo, library = pseudo_needs(talents, limit=5)
+    assert [p.talent_id for p in pseudo] == ["T0000"]
+    exclude = near_duplicate_filter(library)
+    assert exclude(pseudo[0], "T0001") and not exclude(pseudo[0], "T0002")
+
+    def search(needs: Sequence[Need]) -> list[list[_Hit]]:
+        return [[_Hit(t.id, 1.0) for t in library] for _ in needs]
+
+    def candidates(need: Need, hits: Sequence[_Hit]):  # type: ignore[no-untyped-def]
+        ids = [h.id for h in hits]
+        values = np.zeros((len(ids), len(SCORER_FEATURES)))
+        return ids, values, np.arange(len(ids), 0, -1, dtype=np.float64)
+
+    kept = collect_examples(pseudo, search, candidates, exclude=exclude)
+    everyone = collect_examples(pseudo, search, candidates)
+    assert len(kept.y) == 2 and kept.y.sum() == 1 and len(everyone.y) == 3
 
 
 def test_learned_model_uses_every_feature() -> None:
@@ -229,7 +310,8 @@ def test_training_reads_only_the_library() -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(calibration, "fit_calibrated", reversing)
-        m3 = train_self_supervised(talents, build_search, candidates, limit=40)
+        m3 = train_self_supervised(talents, build_search, candidates, limit=40,
+                                   names=ORDER_FEATURES)
         assert m3.feature_names == ("fused",) and m3.metrics["fallback_fused_only"] == 1.0
 
     def failing(examples, decisions=(), c=calibration.DEFAULT_C, names=()):  # type: ignore[no-untyped-def]

@@ -127,6 +127,15 @@ def test_training_that_finds_no_usable_model_says_so_in_chinese(
     assert "融合得分的系数不为正" in result.output and "Traceback" not in result.output
 
 
+def test_self_supervised_feature_flags_exclude_each_other(env: Path) -> None:
+    help_text = runner.invoke(app, ["ranker", "train", "--help"]).output
+    assert "--keep-order" in help_text and "--learn-weights" in help_text
+    result = runner.invoke(app, ["ranker", "train", "--self-supervised", "--keep-order",
+                                 "--learn-weights"])
+    assert result.exit_code == 2, result.output
+    assert "只能选一个" in result.output and "Traceback" not in result.output
+
+
 def test_adapter_without_pseudo_needs_says_so_in_chinese(env: Path) -> None:
     lone = env / "talents.jsonl"
     lone.write_text('{"id": "T1", "name": "甲", "text": "", "items": [{"title": "煤矿安全"}]}\n',

@@ -77,10 +77,21 @@ def ranker_train(app: Application, min_decisions: int | None = None) -> JSONObje
 
 
 def ranker_train_self_supervised(app: Application, *, limit: int, library_max: int, seed: int,
-                                 learn_weights: bool) -> JSONObject:
-    """Train the calibrated scorer from the library itself."""
+                                 learn_weights: bool = False, keep_order: bool = False
+                                 ) -> JSONObject:
+    """Train the calibrated scorer from the library itself.
+
+    Raises:
+        Invalid: both ``learn_weights`` and ``keep_order`` (422).
+    """
+    from api.services.errors import Invalid
+
+    if learn_weights and keep_order:
+        raise Invalid("--learn-weights 与 --keep-order 只能选一个 "
+                      "(choose one: every feature, or the fused order kept)")
+    features = "all" if learn_weights else "keep-order" if keep_order else "default"
     info: JSONObject = app.ranker_train_self_supervised(
-        limit=limit, library_max=library_max, seed=seed, learn_weights=learn_weights)
+        limit=limit, library_max=library_max, seed=seed, features=features)
     return info
 
 
