@@ -290,7 +290,8 @@ class Workflows:
 
     def pair_run(self, *, solver: str = "flow", max_load: int = 3, demand: int = 1,
                  min_score: float = 0.0, k: int = 20, started_by: str = "cli",
-                 progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> dict[str, Any]:
+                 progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+                 city: str | None = None) -> dict[str, Any]:
         """A pairing run (资智结对) over every open need; stored with its suggestions.
 
         Args:
@@ -301,6 +302,9 @@ class Workflows:
             k: candidate edges per need.
             started_by: who started the run (audit).
             progress: wraps the per-need loop (a progress bar on large runs).
+            city: only this programme city's needs and talents (a city-scoped admin's run;
+                its ranked edges are not stored for reuse, as they leave other cities'
+                talents out). None: every city.
 
         Returns:
             ``{"run_id", "solver", "objective", "partial", "messages", "pairs", "alternates", …}``.
@@ -310,10 +314,13 @@ class Workflows:
         from matching.solvers import make_solver
 
         make_solver(solver)  # an unknown name fails before any work
-        needs = self.open_needs()
+        needs = [n for n in self.open_needs() if city is None or n.city == city]
         t0 = time.perf_counter()
         context, enterprises = context_digest(self), enterprises_of(self, needs)  # before
         edges, conflicts, matches = self.candidate_edges(needs, k, progress)
+        if city is not None:
+            talents = self.app.store.get_many("talents", list({t for _, t, _ in edges}))
+            edges = [e for e in edges if getattr(talents.get(e[1]), "city", None) == city]
         request = PairingRequest(needs=[n.id for n in needs], edges=edges, min_score=min_score,
                                  default_load=max_load, default_demand=demand,
                                  conflicts=conflicts)
@@ -323,7 +330,8 @@ class Workflows:
         suggestions = [suggestion(run_id, by_need[nid], tid, score, matches.get((nid, tid)), i)
                        for i, (nid, tid, score) in enumerate(result.pairs)]
         params = {"solver": solver, "max_load": max_load, "demand": demand,
-                  "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges)}
+                  "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges),
+                  **({"city": city} if city is not None else {})}
         summary = {"messages": list(result.messages), "alternates": result.alternates,
                    "min_need_score": result.min_need_score, "unmet": plain(result.unmet),
                    "wall_s": round(time.perf_counter() - t0, 3),
@@ -332,7 +340,8 @@ class Workflows:
             {"id": run_id, "kind": "pairing", "started_by": started_by, "params": params,
              "solver": solver, "objective": float(result.objective),
              "duration_s": float(result.duration_s), "partial": bool(result.partial),
-             "result": summary}, suggestions, run_rows(needs, enterprises, edges, matches))
+             "result": summary}, suggestions,
+            run_rows(needs, enterprises, edges, matches) if city is None else ())
         return {"run_id": run_id, "solver": solver, "objective": round(float(result.objective), 4),
                 "partial": bool(result.partial), "messages": list(result.messages),
                 "pairs": [{"need_id": n, "talent_id": t, "score": round(float(s), 4)}

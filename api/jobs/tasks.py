@@ -51,7 +51,8 @@ def pairing(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         solver=params.get("solver", "flow"), max_load=int(params.get("max_load", 3)),
         demand=int(params.get("demand", 1)), min_score=float(params.get("min_score", 0.0)),
         k=int(params.get("k", 20)), started_by=str(params.get("started_by", "api")),
-        progress=ctx.iterate("为需求检索并排序候选人", 0.0, 0.9))
+        progress=ctx.iterate("为需求检索并排序候选人", 0.0, 0.9),
+        city=str(params["city"]) if params.get("city") else None)
     ctx.progress(0.95, "已求解并保存推荐", force=True)
     return {"run_id": run["run_id"], "solver": run["solver"], "objective": run["objective"],
             "partial": run["partial"], "messages": run["messages"], "pairs": len(run["pairs"]),
