@@ -81,20 +81,23 @@ class Application:
         """Imports that did not complete (killed half-way or stopped by an error)."""
         return list(self.store.incomplete_imports())
 
-    def export(self, entity: str, path: Path, *, include_contacts: bool = False) -> int:
+    def export(self, entity: str, path: Path, *, include_contacts: bool = False,
+               city: str | None = None) -> int:
         """Export every ``entity`` record to ``path`` (format from the extension).
 
         Args:
             entity: the entity to export.
             path: target file (.csv, .xlsx or .jsonl).
             include_contacts: add contact columns (the caller checks permission).
+            city: only this programme city's records (filtered in SQL); None: all.
 
         Returns:
             The number of records written.
         """
         from data.io import export_records
 
-        records = list(self.store.iter(entity))
+        records = list(self.store.iter_where(entity, {"city": city}) if city
+                       else self.store.iter(entity))
         contacts = None
         if include_contacts:
             contacts = {i: self.store.get_contact(entity, i) for i in record_ids(records)}

@@ -18,6 +18,7 @@ from api.services.errors import EncoderMismatch
 from api.services.errors import NotFound as _NotFound
 from api.typed import each, many, one
 from api.workflow_rows import (
+    city_edges,
     in_event,
     match_dict,
     opportunity_dict,
@@ -302,9 +303,7 @@ class Workflows:
             k: candidate edges per need.
             started_by: who started the run (audit).
             progress: wraps the per-need loop (a progress bar on large runs).
-            city: only this programme city's needs and talents (a city-scoped admin's run;
-                its ranked edges are not stored for reuse, as they leave other cities'
-                talents out). None: every city.
+            city: only this city's needs and talents (its edges are not stored); None: all.
 
         Returns:
             ``{"run_id", "solver", "objective", "partial", "messages", "pairs", "alternates", …}``.
@@ -314,13 +313,11 @@ class Workflows:
         from matching.solvers import make_solver
 
         make_solver(solver)  # an unknown name fails before any work
-        needs = [n for n in self.open_needs() if city is None or n.city == city]
+        needs = [n for n in self.open_needs() if city in (None, n.city)]
         t0 = time.perf_counter()
         context, enterprises = context_digest(self), enterprises_of(self, needs)  # before
         edges, conflicts, matches = self.candidate_edges(needs, k, progress)
-        if city is not None:
-            talents = self.app.store.get_many("talents", list({t for _, t, _ in edges}))
-            edges = [e for e in edges if getattr(talents.get(e[1]), "city", None) == city]
+        edges = city_edges(self.app.store, edges, city)
         request = PairingRequest(needs=[n.id for n in needs], edges=edges, min_score=min_score,
                                  default_load=max_load, default_demand=demand,
                                  conflicts=conflicts)
@@ -385,7 +382,7 @@ class Workflows:
                         include_contacts: bool = False,
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
                         exports: Sequence[tuple[str, Path, bool]] = (),
-                        reuse: bool = True) -> dict[str, Any]:
+                        reuse: bool = True, city: str | None = None) -> dict[str, Any]:
         """Shortlist and schedule for a matchmaking event, optionally exported.
 
         Args:
@@ -403,6 +400,7 @@ class Workflows:
             reuse: take the edges of needs the latest pairing run ranked, when nothing they
                 depend on changed since (:func:`api.edges.reusable_edges`); the other needs
                 are ranked here.
+            city: only this city's needs and talents (a city-scoped starter's); None: all.
 
         Returns:
             The shortlist summary (entries, per-enterprise lists, messages, schedule size).
@@ -411,7 +409,7 @@ class Workflows:
         from data.io.event_export import export_shortlist
         from matching.shortlist import build_event_shortlist
 
-        needs = [n for n in self.open_needs() if in_event(n, event)]
+        needs = [n for n in self.open_needs() if in_event(n, event) and city in (None, n.city)]
         enterprises = enterprises_of(self, needs)
         run_id, ranked = reusable_edges(self, needs, k, enterprises) if reuse else (None, {})
         reused = len(ranked)
@@ -420,6 +418,7 @@ class Workflows:
         for n, t, s in edges:
             ranked.setdefault(n, []).append((t, s, getattr(matches.get((n, t)), "explanation", "")))
         triples = [(n.id, t, s, e) for n in needs for t, s, e in ranked.get(n.id, [])]
+        triples = city_edges(self.app.store, triples, city)
         talent_ids = list(dict.fromkeys(t for _, t, _, _ in triples))
         talents = many(Talent, self.app.store.get_many("talents", talent_ids))
         if strong is None:

@@ -82,7 +82,8 @@ def event_shortlist(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         event, k=int(params.get("k", 20)), m=int(params.get("m", 3)),
         meeting_cap=int(params.get("meeting_cap", 4)), exports=exports,
         strong=None if params.get("strong") is None else float(params["strong"]),
-        progress=ctx.iterate("为活动需求排序人才", 0.0, 0.8))
+        progress=ctx.iterate("为活动需求排序人才", 0.0, 0.8),
+        city=str(params["city"]) if params.get("city") else None)
     for path in folder.iterdir():
         os.chmod(path, 0o600)
     _drop_older_shortlists(app, event.id, keep=ctx.job_id)

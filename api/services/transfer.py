@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from api.jobs.tasks import private_dir, upload_path
 from api.service.authz import may_export_contacts
-from api.services import jobs
+from api.services import cities, jobs
 from api.services.errors import BadRequest, Forbidden, Invalid, NotFound
 from api.services.types import FileDownload, JSONObject, User
 
@@ -111,7 +111,8 @@ def journal(app: Application, limit: int) -> JSONObject:
 
 def export_file(app: Application, user: User, entity: str, fmt: str,
                 contacts: bool) -> FileDownload:
-    """Every record of ``entity`` as a temporary file (removed after sending).
+    """Every record of ``entity`` (a city-scoped caller: of its city) as a temporary file
+    (removed after sending).
 
     Raises:
         Invalid: an unknown format (422).
@@ -124,13 +125,15 @@ def export_file(app: Application, user: User, entity: str, fmt: str,
         raise Forbidden("只有管理员可以导出联系方式：请去掉 contacts=true")
     folder = Path(tempfile.mkdtemp(prefix="tm-export-"))
     out = folder / f"{entity}.{fmt}"
-    export(app, entity, out, contacts=contacts)
+    export(app, entity, out, contacts=contacts, city=cities.scope(user))
     return FileDownload(out, EXPORT_MEDIA[fmt], out.name, cleanup=folder)
 
 
-def export(app: Application, entity: str, out: Path, *, contacts: bool = False) -> int:
-    """Export every ``entity`` record to ``out`` (format from the extension); the count."""
-    return app.export(entity, out, include_contacts=contacts)
+def export(app: Application, entity: str, out: Path, *, contacts: bool = False,
+           city: str | None = None) -> int:
+    """Export every ``entity`` record (of ``city`` only, when given) to ``out`` (format from
+    the extension); the count."""
+    return app.export(entity, out, include_contacts=contacts, city=city)
 
 
 def start_index_update(state: ServiceState, user: User) -> JSONObject:
