@@ -6,6 +6,7 @@ holds no algorithm of its own; each method is a few lines over the domain packag
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -290,6 +291,16 @@ class Application:
         from api.workflows import Workflows
 
         return Workflows(self)
+
+    def for_city(self, city: str | None) -> Application:
+        """This application with ``city`` as its programme city — the same store, index and
+        other settings — for what reads ``settings.city`` (the demand map of a city-scoped
+        caller); itself when ``city`` is None or already the settings' city."""
+        if not city or city == self.settings.city:
+            return self
+        clone = copy.copy(self)
+        clone.settings = self.settings.model_copy(update={"city": city})
+        return clone
 
 
 @contextmanager

@@ -64,7 +64,8 @@ def demand_map(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     from api.demand_service import compute_and_save
 
     threshold = params.get("threshold")
-    return compute_and_save(ctx.application, tuple(params.get("by") or ("chain", "county")),
+    app = ctx.application.for_city(str(params["city"]) if params.get("city") else None)
+    return compute_and_save(app, tuple(params.get("by") or ("chain", "county")),
                             None if threshold is None else float(threshold),
                             progress=ctx.iterate("为开放需求排序人才", 0.0, 0.85))
 
