@@ -446,3 +446,22 @@ def test_the_admin_page_adds_accounts_in_a_city(env: Env) -> None:
                                                  "csrf": csrf})
         assert "已添加账号" in made.text
         assert app.store.get_user("c-page-pds2").city == PDS  # type: ignore[union-attr]
+
+
+def test_the_event_form_offers_and_stamps_the_organisers_city(env: Env) -> None:
+    from api.services import event_form
+
+    app = env.application
+    ny = app.store.get_user(f"c-organizer-{NY}")
+    assert ny is not None
+    offered = event_form.choices(app, ny)
+    assert "数字光电" in offered.chains
+    assert offered.needs and {i for i, _ in offered.needs} <= set(env.ids[NY]["needs"]) | {
+        i for i, _ in offered.needs if i.startswith("N-")} | set(env.ids[NY]["challenges"])
+    assert env.pds_need not in {i for i, _ in offered.needs}
+    checked = event_form.check(app, {"name": "南阳对接会", "time_slots": "09:00-09:30"},
+                               ["数字光电"], [], ny)
+    assert not checked.errors and checked.event is not None
+    assert checked.event.city == NY
+    assert event_form.check(app, {"name": "x", "time_slots": "09:00-09:30"}, [],
+                            [env.pds_need], ny).errors.get("need_ids")
