@@ -465,3 +465,26 @@ def test_the_event_form_offers_and_stamps_the_organisers_city(env: Env) -> None:
     assert checked.event.city == NY
     assert event_form.check(app, {"name": "x", "time_slots": "09:00-09:30"}, [],
                             [env.pds_need], ny).errors.get("need_ids")
+
+
+def _map(env: Env, who: str) -> dict[str, Any]:
+    """The demand map as ``who`` gets it, waiting for its job when it is computed first."""
+    r = env.get(who, "/api/v1/demand-map")
+    if r.status_code == 202:
+        job = env.client.app.state.service.jobs.wait(r.json()["job"]["id"], timeout=300)  # type: ignore[attr-defined]
+        assert job is not None and job.status == "succeeded", job
+        r = env.get(who, "/api/v1/demand-map")
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def test_the_demand_map_is_the_callers_citys(env: Env) -> None:
+    ny = _map(env, f"reviewer@{NY}")
+    pds = _map(env, f"reviewer@{PDS}")
+    ny_ids = {i for c in ny["cells"] for i in c["need_ids"]}
+    pds_ids = {i for c in pds["cells"] for i in c["need_ids"]}
+    assert ny_ids and ny_ids <= set(env.ids[NY]["needs"]) | set(env.ids[NY]["challenges"]) | {
+        i for i in ny_ids if i.startswith("N-")}
+    assert pds_ids and not pds_ids & (set(env.ids[NY]["needs"]) | set(env.ids[NY]["challenges"]))
+    assert {s["need_id"] for s in ny["scarce"]} <= ny_ids
