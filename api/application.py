@@ -58,7 +58,8 @@ class Application:
         return self.settings.database_url
 
     def import_file(self, entity: str, path: Path, *, progress: bool = True,
-                    started_by: str | None = None, file_name: str | None = None) -> ImportReport:
+                    started_by: str | None = None, file_name: str | None = None,
+                    only_city: bool = False) -> ImportReport:
         """Import one file of ``entity`` records into the store, recording the import.
 
         Args:
@@ -67,6 +68,8 @@ class Application:
             progress: show a progress bar on long files.
             started_by: who started it (recorded with the import).
             file_name: the name to record (an upload's original name).
+            only_city: rows naming another city than ``settings.city`` are row errors (a
+                city-scoped account's import, through :meth:`for_city`).
 
         Returns:
             The import report (counts and row errors).
@@ -76,7 +79,8 @@ class Application:
         limits = ImportLimits.of(self.settings.import_max_rows, self.settings.import_max_xlsx_mb)
         return import_file(path, entity, self.store, taxonomy=self.taxonomy,
                            city=self.settings.city, progress=progress, limits=limits,
-                           journal=self.store, started_by=started_by, file_name=file_name)
+                           journal=self.store, started_by=started_by, file_name=file_name,
+                           only_city=only_city)
 
     def incomplete_imports(self) -> list[dict[str, Any]]:
         """Imports that did not complete (killed half-way or stopped by an error)."""

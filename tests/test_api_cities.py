@@ -488,3 +488,17 @@ def test_the_demand_map_is_the_callers_citys(env: Env) -> None:
         i for i in ny_ids if i.startswith("N-")}
     assert pds_ids and not pds_ids & (set(env.ids[NY]["needs"]) | set(env.ids[NY]["challenges"]))
     assert {s["need_id"] for s in ny["scarce"]} <= ny_ids
+
+
+def test_a_scoped_admin_imports_its_citys_rows_only(env: Env) -> None:
+    data = ("项目编号,项目名称,项目状态,所属城市\n"
+            "NY-PI-1,南阳导入项目,意向,\nNY-PI-2,越界项目,意向,平顶山\n").encode()
+    r = env.client.post("/api/v1/import/projects", headers=env.h(f"admin@{NY}"),
+                        files={"file": ("p.csv", data, "text/csv")})
+    assert r.status_code == 200, r.text
+    errors = r.json()["errors"]
+    assert [e["row"] for e in errors] == [3] and "只能导入「南阳」" in errors[0]["reason"]
+    assert errors[0]["field"] == "所属城市"
+    store = env.application.store
+    assert getattr(store.get("projects", "NY-PI-1"), "city", None) == NY
+    assert store.get("projects", "NY-PI-2") is None

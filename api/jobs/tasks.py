@@ -130,9 +130,10 @@ def import_upload(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         ctx.progress(0.05, f"导入 {params.get('filename', path.name)}", force=True)
         name = Path(str(params.get("filename") or path.name)).name
-        report = ctx.application.import_file(str(params["entity"]), path, progress=False,
-                                             started_by=params.get("started_by"),
-                                             file_name=name)
+        city = str(params["city"]) if params.get("city") else None
+        report = ctx.application.for_city(city).import_file(
+            str(params["entity"]), path, progress=False, started_by=params.get("started_by"),
+            file_name=name, only_city=city is not None)
     finally:
         path.unlink(missing_ok=True)
     data: dict[str, Any] = report.to_dict()

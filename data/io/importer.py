@@ -221,7 +221,7 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
                 city: str = "平顶山", progress: bool = True, batch_size: int = 1000,
                 fmt: str | None = None, limits: ImportLimits | None = None,
                 journal: ImportJournal | None = None, started_by: str | None = None,
-                file_name: str | None = None) -> ImportReport:
+                file_name: str | None = None, only_city: bool = False) -> ImportReport:
     """Import one file of ``entity`` records into ``sink``, streaming it in bounded memory.
 
     Args:
@@ -237,6 +237,8 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
         journal: where the import is recorded (the store), or None.
         started_by: who started the import (for the record).
         file_name: the name to record and report (default: the path's name).
+        only_city: rows naming another city than ``city`` are row errors (a city-scoped
+            account's import).
 
     Returns:
         The :class:`ImportReport`.
@@ -256,7 +258,7 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
     if source.total is not None and scan.fmt != "xlsx" and source.total > limits.max_rows:
         raise _too_many_rows(limits, f"{source.total:,}")
     converter = RowConverter(entity, source.headers, taxonomy, default_city,
-                             source.header_row + 1)
+                             source.header_row + 1, only_city=only_city)
     report = _new_report(scan, source, str(path))
     record_id = None
     if journal is not None:
