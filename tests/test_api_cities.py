@@ -502,3 +502,17 @@ def test_a_scoped_admin_imports_its_citys_rows_only(env: Env) -> None:
     store = env.application.store
     assert getattr(store.get("projects", "NY-PI-1"), "city", None) == NY
     assert store.get("projects", "NY-PI-2") is None
+
+
+def test_jobs_of_another_city_are_not_shown(env: Env) -> None:
+    made = env.client.post("/api/v1/events/EV-ny/shortlist", headers=env.h(f"organizer@{NY}"),
+                           json={"m": 1})
+    assert made.status_code == 202, made.text
+    env.client.app.state.service.jobs.wait(made.json()["id"], timeout=300)  # type: ignore[attr-defined]
+    shortlist = env.get("province", f"/api/v1/jobs/{made.json()['id']}").json()
+    assert shortlist["params"]["city"] == NY
+    assert env.get(f"admin@{PDS}", f"/api/v1/jobs/{shortlist['id']}").status_code == 404
+    assert shortlist["id"] not in {j["id"] for j in env.get(
+        f"admin@{PDS}", "/api/v1/jobs", limit=200).json()["items"]}
+    assert env.get(f"admin@{NY}", f"/api/v1/jobs/{shortlist['id']}").status_code == 200
+    assert env.get(f"organizer@{NY}", f"/api/v1/jobs/{shortlist['id']}").status_code == 200
