@@ -7,7 +7,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from data.store import Store
-from tests.factories import make_challenge, make_decision, make_need, make_suggestion
+from tests.factories import (
+    make_challenge,
+    make_decision,
+    make_need,
+    make_suggestion,
+    make_talent,
+)
 
 
 def test_an_account_keeps_its_city_and_old_accounts_are_unscoped(store: Store) -> None:
@@ -26,9 +32,12 @@ def test_search_suggestions_and_audit_filter_by_city_in_sql(store: Store) -> Non
     store.upsert("needs", [make_need(1), make_need(2, city="南阳", county="卧龙区",
                                                      chain="数字光电", title="南阳需求")])
     store.upsert("challenges", [make_challenge(3, city="南阳")])
+    store.upsert("talents", [make_talent(1), make_talent(2, city="南阳"),
+                             make_talent(3, city="南阳")])
     store.add_suggestions([make_suggestion(1, need_id="N0001"),
                            make_suggestion(2, need_id="N0002"),
-                           make_suggestion(3, need_id="C0003")])
+                           make_suggestion(3, need_id="C0003"),
+                           make_suggestion(4, need_id="N0002", talent_id="T000001")])
     for sid in ("S0001", "S0002", "S0003"):
         store.decide(sid, 1, make_decision(sid, int(sid[1:])))
     total, found = store.search("needs", {"city": "南阳"}, ["需求"], 10, 0)
@@ -36,6 +45,6 @@ def test_search_suggestions_and_audit_filter_by_city_in_sql(store: Store) -> Non
     assert store.search("needs", {"city": "平顶山"}, ["南阳需求"], 10, 0)[0] == 0
     assert {s.id for s in store.suggestions(city="南阳")} == {"S0002", "S0003"}
     assert {s.id for s in store.suggestions(city="平顶山")} == {"S0001"}
-    assert len(store.suggestions()) == 3
+    assert len(store.suggestions()) == 4  # S0004 pairs two cities: unscoped callers only
     assert {d["suggestion_id"] for d in store.audit(city="南阳")} == {"S0002", "S0003"}
     assert {d["suggestion_id"] for d in store.audit(city="平顶山")} == {"S0001"}

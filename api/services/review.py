@@ -2,8 +2,8 @@
 trail, and the audit export.
 
 Reviewers see and decide their own work group's suggestions only; admins see every group.
-A city-scoped account sees the suggestions of its city's needs only (filtered in SQL;
-another city's suggestion answers 404 like a missing one).
+A city-scoped account sees the suggestions of its city's needs and talents only (filtered
+in SQL; another city's suggestion answers 404 like a missing one).
 """
 
 from __future__ import annotations
@@ -176,9 +176,9 @@ def suggestion_for(app: Application, user: User, suggestion_id: str) -> Suggesti
     message = f"找不到推荐「{suggestion_id}」：请检查编号"
     if s is None:
         raise NotFound(message)
-    if cities.scope(user) is not None:
-        need = _needs(app, [s.need_id]).get(s.need_id)
-        cities.check(user, need, message)
+    if cities.scope(user) is not None:  # its need and its talent: the caller's city
+        cities.check(user, _needs(app, [s.need_id]).get(s.need_id), message)
+        cities.check(user, app.store.get("talents", s.talent_id), message)
     if user.role == "reviewer" and s.work_group.value != user.work_group:
         raise Forbidden("审核员只能处理本工作小组的推荐")
     return s

@@ -64,11 +64,15 @@ def get_suggestion(conn: Connection, id: str) -> Suggestion | None:
 
 
 def in_city(city: str) -> sa.ColumnElement[bool]:
-    """The suggestion's need (or challenge) belongs to programme city ``city`` (a
-    subquery on ``records``: the city scope of issue #14 item 3, applied in SQL)."""
+    """The suggestion's need (or challenge) and its talent belong to programme city
+    ``city`` (subqueries on ``records``: the city scope of issue #14 item 3, in SQL). A
+    pair across two cities (a province-wide run) is seen by unscoped accounts only."""
     needs_of_city = sa.select(records.c.id).where(
         records.c.entity.in_(("needs", "challenges")), records.c.city == city)
-    return suggestions.c.need_id.in_(needs_of_city)
+    talents_of_city = sa.select(records.c.id).where(records.c.entity == "talents",
+                                                    records.c.city == city)
+    return sa.and_(suggestions.c.need_id.in_(needs_of_city),
+                   suggestions.c.talent_id.in_(talents_of_city))
 
 
 def list_suggestions(conn: Connection, *, city: str | None = None,
