@@ -7,7 +7,7 @@ holds no algorithm of its own; each method is a few lines over the domain packag
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +68,9 @@ class Application:
             progress: show a progress bar on long files.
             started_by: who started it (recorded with the import).
             file_name: the name to record (an upload's original name).
-            only_city: rows naming another city than ``settings.city`` are row errors (a
-                city-scoped account's import, through :meth:`for_city`).
+            only_city: rows naming another city than ``settings.city``, and rows whose id
+                is another city's record, are row errors (a city-scoped account's import,
+                through :meth:`for_city`).
 
         Returns:
             The import report (counts and row errors).
@@ -80,7 +81,15 @@ class Application:
         return import_file(path, entity, self.store, taxonomy=self.taxonomy,
                            city=self.settings.city, progress=progress, limits=limits,
                            journal=self.store, started_by=started_by, file_name=file_name,
-                           only_city=only_city)
+                           only_city=only_city,
+                           refuse=self._other_cities if only_city else None)
+
+    def _other_cities(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Of ``ids``, those already held by another city's record → why the row is refused
+        (a city-scoped import never overwrites or moves another city's record)."""
+        city = self.settings.city
+        return {i: f"编号已被其他城市的记录使用：只能导入「{city}」的数据" for i, r in
+                self.store.get_many(entity, ids).items() if getattr(r, "city", city) != city}
 
     def incomplete_imports(self) -> list[dict[str, Any]]:
         """Imports that did not complete (killed half-way or stopped by an error)."""

@@ -491,14 +491,19 @@ def test_the_demand_map_is_the_callers_citys(env: Env) -> None:
 
 
 def test_a_scoped_admin_imports_its_citys_rows_only(env: Env) -> None:
+    foreign = env.ids[PDS]["projects"][-1]
     data = ("项目编号,项目名称,项目状态,所属城市\n"
-            "NY-PI-1,南阳导入项目,意向,\nNY-PI-2,越界项目,意向,平顶山\n").encode()
+            f"NY-PI-1,南阳导入项目,意向,\nNY-PI-2,越界项目,意向,平顶山\n{foreign},覆盖,意向,\n"
+            ).encode()
     r = env.client.post("/api/v1/import/projects", headers=env.h(f"admin@{NY}"),
                         files={"file": ("p.csv", data, "text/csv")})
     assert r.status_code == 200, r.text
     errors = r.json()["errors"]
-    assert [e["row"] for e in errors] == [3] and "只能导入「南阳」" in errors[0]["reason"]
-    assert errors[0]["field"] == "所属城市"
+    assert [e["row"] for e in errors] == [3, 4], errors
+    assert all("只能导入「南阳」" in e["reason"] for e in errors)
+    assert errors[0]["field"] == "所属城市" and errors[1]["value"] == foreign
+    before = env.application.store.get("projects", foreign)
+    assert getattr(before, "city", None) == PDS and getattr(before, "name", "") != "覆盖"
     store = env.application.store
     assert getattr(store.get("projects", "NY-PI-1"), "city", None) == NY
     assert store.get("projects", "NY-PI-2") is None
