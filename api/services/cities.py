@@ -44,8 +44,8 @@ def home(app: Application, user: User) -> str:
 
 
 def sees(user: User, record: object) -> bool:
-    """Whether ``user`` may see ``record`` (a record without a city is the default city's:
-    records always carry one, so this only matters for plain objects)."""
+    """Whether ``user`` may see ``record``: an unscoped caller sees everything, a scoped one
+    the records of its city (a missing record, None, is not seen)."""
     city = scope(user)
     return city is None or getattr(record, FIELD, None) == city
 
