@@ -521,3 +521,13 @@ def test_jobs_of_another_city_are_not_shown(env: Env) -> None:
         f"admin@{PDS}", "/api/v1/jobs", limit=200).json()["items"]}
     assert env.get(f"admin@{NY}", f"/api/v1/jobs/{shortlist['id']}").status_code == 200
     assert env.get(f"organizer@{NY}", f"/api/v1/jobs/{shortlist['id']}").status_code == 200
+
+
+def test_an_unscoped_enterprises_need_is_of_its_enterprises_city(env: Env) -> None:
+    _, token = create_user(env.application.store, f"c-{uuid.uuid4().hex[:6]}", "enterprise",
+                           enterprise_id="NY-E0001")
+    r = env.client.post("/api/v1/needs", headers={"Authorization": f"Bearer {token}"},
+                        json={"id": "N-x", "kind": "tech", "title": "无城市账号的需求",
+                              "county": "卧龙"})
+    assert r.status_code == 201, r.text
+    assert r.json()["city"] == NY and r.json()["county"] == "卧龙区"

@@ -122,6 +122,9 @@ def create(app: Application, user: User, entity: str, body: BaseModel) -> JSONOb
     if entity in NEED_ENTITIES and masking.is_enterprise(user):
         data["enterprise_id"] = user.enterprise_id
         data["id"] = masking.new_need_id()  # the service assigns it: no id probing
+        owner_city = getattr(app.store.get("enterprises", str(user.enterprise_id)), "city", None)
+        if not data.get("city") and owner_city:
+            data["city"] = owner_city  # an enterprise's need: of its enterprise's city
     data = cities.stamp(app, user, data)
     record: Any = ENTITY_MODELS[entity].model_validate(
         canonicalise(app, data, entity, cities.home(app, user)))
