@@ -6,7 +6,8 @@ holds no algorithm of its own; each method is a few lines over the domain packag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,8 @@ class Application:
         return self.settings.database_url
 
     def import_file(self, entity: str, path: Path, *, progress: bool = True,
-                    started_by: str | None = None, file_name: str | None = None) -> ImportReport:
+                    started_by: str | None = None, file_name: str | None = None,
+                    only_city: bool = False) -> ImportReport:
         """Import one file of ``entity`` records into the store, recording the import.
 
         Args:
@@ -66,6 +68,9 @@ class Application:
             progress: show a progress bar on long files.
             started_by: who started it (recorded with the import).
             file_name: the name to record (an upload's original name).
+            only_city: rows naming another city than ``settings.city``, and rows whose id
+                is another city's record, are row errors (a city-scoped account's import,
+                through :meth:`for_city`).
 
         Returns:
             The import report (counts and row errors).
@@ -75,26 +80,38 @@ class Application:
         limits = ImportLimits.of(self.settings.import_max_rows, self.settings.import_max_xlsx_mb)
         return import_file(path, entity, self.store, taxonomy=self.taxonomy,
                            city=self.settings.city, progress=progress, limits=limits,
-                           journal=self.store, started_by=started_by, file_name=file_name)
+                           journal=self.store, started_by=started_by, file_name=file_name,
+                           only_city=only_city,
+                           refuse=self._other_cities if only_city else None)
+
+    def _other_cities(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Of ``ids``, those already held by another city's record → why the row is refused
+        (a city-scoped import never overwrites or moves another city's record)."""
+        city = self.settings.city
+        return {i: f"编号已被其他城市的记录使用：只能导入「{city}」的数据" for i, r in
+                self.store.get_many(entity, ids).items() if getattr(r, "city", city) != city}
 
     def incomplete_imports(self) -> list[dict[str, Any]]:
         """Imports that did not complete (killed half-way or stopped by an error)."""
         return list(self.store.incomplete_imports())
 
-    def export(self, entity: str, path: Path, *, include_contacts: bool = False) -> int:
+    def export(self, entity: str, path: Path, *, include_contacts: bool = False,
+               city: str | None = None) -> int:
         """Export every ``entity`` record to ``path`` (format from the extension).
 
         Args:
             entity: the entity to export.
             path: target file (.csv, .xlsx or .jsonl).
             include_contacts: add contact columns (the caller checks permission).
+            city: only this programme city's records (filtered in SQL); None: all.
 
         Returns:
             The number of records written.
         """
         from data.io import export_records
 
-        records = list(self.store.iter(entity))
+        records = list(self.store.iter_where(entity, {"city": city}) if city
+                       else self.store.iter(entity))
         contacts = None
         if include_contacts:
             contacts = {i: self.store.get_contact(entity, i) for i in record_ids(records)}
@@ -288,6 +305,16 @@ class Application:
         from api.workflows import Workflows
 
         return Workflows(self)
+
+    def for_city(self, city: str | None) -> Application:
+        """This application with ``city`` as its programme city — the same store, index and
+        other settings — for what reads ``settings.city`` (the demand map of a city-scoped
+        caller); itself when ``city`` is None or already the settings' city."""
+        if not city or city == self.settings.city:
+            return self
+        clone = copy.copy(self)
+        clone.settings = self.settings.model_copy(update={"city": city})
+        return clone
 
 
 @contextmanager

@@ -153,16 +153,20 @@ def user_add(
     = None,
     password: Annotated[str | None, typer.Option(help="web login password (none: API only)")]
     = None,
+    city: Annotated[str | None, typer.Option(
+        help="programme city the account is limited to (平顶山, 南阳, or a slug/alias of the "
+             "taxonomy's cities); omitted: unscoped, sees every city")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Create an account; prints its API token once (only its hash is stored)."""
     user, token = call(lambda: accounts.add(
         application(), username, role, password=password, enterprise_id=enterprise_id,
-        work_group=work_group.value if work_group else None))
+        work_group=work_group.value if work_group else None, city=city))
     if as_json:
         print_json({**user.public(), "token": token})
         return
-    console.print(f"已创建账号 {user.username}（{user.role}）")
+    scope = f"，城市 {user.city}" if user.city else "，不限城市"
+    console.print(f"已创建账号 {user.username}（{user.role}{scope}）")
     console.print(f"API 令牌（只显示这一次，请妥善保存）：{token}")
 
 
@@ -174,10 +178,10 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
     if as_json:
         print_json([u.public() for u in users])
         return
-    table = Table("用户名", "角色", "工作小组", "企业", "状态")
+    table = Table("用户名", "角色", "工作小组", "企业", "城市", "状态")
     for u in users:
         table.add_row(u.username, u.role, u.work_group or "", u.enterprise_id or "",
-                      "已停用" if u.disabled else "启用")
+                      u.city or "全部", "已停用" if u.disabled else "启用")
     console.print(table)
 
 

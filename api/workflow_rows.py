@@ -4,7 +4,7 @@ the event-shortlist parameters (kept apart from :mod:`api.workflows`, which does
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from data.records import Need, Suggestion, WorkGroup
 
@@ -15,6 +15,18 @@ def shortlist_params(event: Any, k: int, m: int, meeting_cap: int,
     return {"活动": event.name, "日期": event.date or "", "地点": event.venue or "",
             "名单容量": event.capacity, "每家企业强候选数": m, "每人对接场次上限": meeting_cap,
             "强候选阈值": round(strong, 4), "每个需求候选数": k}
+
+
+E = TypeVar("E", bound=tuple[Any, ...])
+
+
+def city_edges(store: Any, edges: list[E], city: str | None) -> list[E]:
+    """The (need, talent, …) edges whose talent belongs to ``city`` (None: all of them):
+    a city-scoped pairing run or shortlist pairs its own city's talents only."""
+    if city is None:
+        return edges
+    talents = store.get_many("talents", list({e[1] for e in edges}))
+    return [e for e in edges if getattr(talents.get(e[1]), "city", None) == city]
 
 
 def in_event(need: Need, event: Any) -> bool:

@@ -18,6 +18,7 @@ from api.services.errors import EncoderMismatch
 from api.services.errors import NotFound as _NotFound
 from api.typed import each, many, one
 from api.workflow_rows import (
+    city_edges,
     in_event,
     match_dict,
     opportunity_dict,
@@ -290,7 +291,8 @@ class Workflows:
 
     def pair_run(self, *, solver: str = "flow", max_load: int = 3, demand: int = 1,
                  min_score: float = 0.0, k: int = 20, started_by: str = "cli",
-                 progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> dict[str, Any]:
+                 progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+                 city: str | None = None) -> dict[str, Any]:
         """A pairing run (资智结对) over every open need; stored with its suggestions.
 
         Args:
@@ -301,6 +303,7 @@ class Workflows:
             k: candidate edges per need.
             started_by: who started the run (audit).
             progress: wraps the per-need loop (a progress bar on large runs).
+            city: only this city's needs and talents (its edges are not stored); None: all.
 
         Returns:
             ``{"run_id", "solver", "objective", "partial", "messages", "pairs", "alternates", …}``.
@@ -310,10 +313,11 @@ class Workflows:
         from matching.solvers import make_solver
 
         make_solver(solver)  # an unknown name fails before any work
-        needs = self.open_needs()
+        needs = [n for n in self.open_needs() if city in (None, n.city)]
         t0 = time.perf_counter()
         context, enterprises = context_digest(self), enterprises_of(self, needs)  # before
         edges, conflicts, matches = self.candidate_edges(needs, k, progress)
+        edges = city_edges(self.app.store, edges, city)
         request = PairingRequest(needs=[n.id for n in needs], edges=edges, min_score=min_score,
                                  default_load=max_load, default_demand=demand,
                                  conflicts=conflicts)
@@ -323,7 +327,8 @@ class Workflows:
         suggestions = [suggestion(run_id, by_need[nid], tid, score, matches.get((nid, tid)), i)
                        for i, (nid, tid, score) in enumerate(result.pairs)]
         params = {"solver": solver, "max_load": max_load, "demand": demand,
-                  "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges)}
+                  "min_score": min_score, "k": k, "needs": len(needs), "edges": len(edges),
+                  **({"city": city} if city is not None else {})}
         summary = {"messages": list(result.messages), "alternates": result.alternates,
                    "min_need_score": result.min_need_score, "unmet": plain(result.unmet),
                    "wall_s": round(time.perf_counter() - t0, 3),
@@ -332,7 +337,8 @@ class Workflows:
             {"id": run_id, "kind": "pairing", "started_by": started_by, "params": params,
              "solver": solver, "objective": float(result.objective),
              "duration_s": float(result.duration_s), "partial": bool(result.partial),
-             "result": summary}, suggestions, run_rows(needs, enterprises, edges, matches))
+             "result": summary}, suggestions,
+            run_rows(needs, enterprises, edges, matches) if city is None else ())
         return {"run_id": run_id, "solver": solver, "objective": round(float(result.objective), 4),
                 "partial": bool(result.partial), "messages": list(result.messages),
                 "pairs": [{"need_id": n, "talent_id": t, "score": round(float(s), 4)}
@@ -376,7 +382,7 @@ class Workflows:
                         include_contacts: bool = False,
                         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
                         exports: Sequence[tuple[str, Path, bool]] = (),
-                        reuse: bool = True) -> dict[str, Any]:
+                        reuse: bool = True, city: str | None = None) -> dict[str, Any]:
         """Shortlist and schedule for a matchmaking event, optionally exported.
 
         Args:
@@ -394,6 +400,7 @@ class Workflows:
             reuse: take the edges of needs the latest pairing run ranked, when nothing they
                 depend on changed since (:func:`api.edges.reusable_edges`); the other needs
                 are ranked here.
+            city: only this city's needs and talents (a city-scoped starter's); None: all.
 
         Returns:
             The shortlist summary (entries, per-enterprise lists, messages, schedule size).
@@ -402,7 +409,7 @@ class Workflows:
         from data.io.event_export import export_shortlist
         from matching.shortlist import build_event_shortlist
 
-        needs = [n for n in self.open_needs() if in_event(n, event)]
+        needs = [n for n in self.open_needs() if in_event(n, event) and city in (None, n.city)]
         enterprises = enterprises_of(self, needs)
         run_id, ranked = reusable_edges(self, needs, k, enterprises) if reuse else (None, {})
         reused = len(ranked)
@@ -411,6 +418,7 @@ class Workflows:
         for n, t, s in edges:
             ranked.setdefault(n, []).append((t, s, getattr(matches.get((n, t)), "explanation", "")))
         triples = [(n.id, t, s, e) for n in needs for t, s, e in ranked.get(n.id, [])]
+        triples = city_edges(self.app.store, triples, city)
         talent_ids = list(dict.fromkeys(t for _, t, _, _ in triples))
         talents = many(Talent, self.app.store.get_many("talents", talent_ids))
         if strong is None:

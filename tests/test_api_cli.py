@@ -46,6 +46,20 @@ def test_user_add_errors(env: Path) -> None:
     assert runner.invoke(app, ["user", "disable", "nobody"]).exit_code == 2
 
 
+def test_user_add_city(env: Path) -> None:
+    """``--city`` scopes the account to a programme city (issue #14 item 3)."""
+    added = runner.invoke(app, ["user", "add", "ny", "--role", "organizer", "--city", "nanyang",
+                                "--json"])
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["city"] == "南阳"
+    plain = runner.invoke(app, ["user", "add", "all", "--role", "admin", "--json"])
+    assert json.loads(plain.stdout)["city"] is None
+    bad = runner.invoke(app, ["user", "add", "x", "--role", "organizer", "--city", "洛阳"])
+    assert bad.exit_code == 2 and "city" in bad.output and "洛阳" in bad.output
+    assert "南阳" in runner.invoke(app, ["user", "list"]).output
+    assert "--city" in runner.invoke(app, ["user", "add", "--help"]).output
+
+
 def test_serve_refuses_default_secret_in_production(env: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TALENTMATCH_ENVIRONMENT", "production")

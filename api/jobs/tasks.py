@@ -51,7 +51,8 @@ def pairing(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         solver=params.get("solver", "flow"), max_load=int(params.get("max_load", 3)),
         demand=int(params.get("demand", 1)), min_score=float(params.get("min_score", 0.0)),
         k=int(params.get("k", 20)), started_by=str(params.get("started_by", "api")),
-        progress=ctx.iterate("为需求检索并排序候选人", 0.0, 0.9))
+        progress=ctx.iterate("为需求检索并排序候选人", 0.0, 0.9),
+        city=str(params["city"]) if params.get("city") else None)
     ctx.progress(0.95, "已求解并保存推荐", force=True)
     return {"run_id": run["run_id"], "solver": run["solver"], "objective": run["objective"],
             "partial": run["partial"], "messages": run["messages"], "pairs": len(run["pairs"]),
@@ -63,7 +64,8 @@ def demand_map(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     from api.demand_service import compute_and_save
 
     threshold = params.get("threshold")
-    return compute_and_save(ctx.application, tuple(params.get("by") or ("chain", "county")),
+    app = ctx.application.for_city(str(params["city"]) if params.get("city") else None)
+    return compute_and_save(app, tuple(params.get("by") or ("chain", "county")),
                             None if threshold is None else float(threshold),
                             progress=ctx.iterate("为开放需求排序人才", 0.0, 0.85))
 
@@ -81,7 +83,8 @@ def event_shortlist(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         event, k=int(params.get("k", 20)), m=int(params.get("m", 3)),
         meeting_cap=int(params.get("meeting_cap", 4)), exports=exports,
         strong=None if params.get("strong") is None else float(params["strong"]),
-        progress=ctx.iterate("为活动需求排序人才", 0.0, 0.8))
+        progress=ctx.iterate("为活动需求排序人才", 0.0, 0.8),
+        city=str(params["city"]) if params.get("city") else None)
     for path in folder.iterdir():
         os.chmod(path, 0o600)
     _drop_older_shortlists(app, event.id, keep=ctx.job_id)
@@ -127,9 +130,10 @@ def import_upload(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         ctx.progress(0.05, f"导入 {params.get('filename', path.name)}", force=True)
         name = Path(str(params.get("filename") or path.name)).name
-        report = ctx.application.import_file(str(params["entity"]), path, progress=False,
-                                             started_by=params.get("started_by"),
-                                             file_name=name)
+        city = str(params["city"]) if params.get("city") else None
+        report = ctx.application.for_city(city).import_file(
+            str(params["entity"]), path, progress=False, started_by=params.get("started_by"),
+            file_name=name, only_city=city is not None)
     finally:
         path.unlink(missing_ok=True)
     data: dict[str, Any] = report.to_dict()

@@ -134,7 +134,8 @@ def issue_token(store: Any, user_id: str, days: int = DEFAULT_TOKEN_DAYS) -> tup
 
 def create_user(store: Any, username: str, role: str, *, password: str | None = None,
                 work_group: str | None = None, enterprise_id: str | None = None,
-                token_days: int = DEFAULT_TOKEN_DAYS) -> tuple[User, str]:
+                token_days: int = DEFAULT_TOKEN_DAYS,
+                city: str | None = None) -> tuple[User, str]:
     """Create an account with a new API token.
 
     Args:
@@ -145,12 +146,15 @@ def create_user(store: Any, username: str, role: str, *, password: str | None = 
         work_group: the reviewer's work group.
         enterprise_id: the enterprise account's enterprise.
         token_days: the API token's lifetime.
+        city: the programme city the account is scoped to (None: unscoped); the caller
+            has checked it against the taxonomy (:func:`api.services.cities.resolve`).
 
     Returns:
         The account and its API token in clear (print it once; only its hash is kept).
     """
     user = store.add_user(username, role, work_group=work_group, enterprise_id=enterprise_id,
-                          password_hash=hash_password(password) if password else None)
+                          password_hash=hash_password(password) if password else None,
+                          city=city)
     token, _ = issue_token(store, user.id, token_days)
     return user, token
 

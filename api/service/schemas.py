@@ -138,6 +138,7 @@ class UserOut(Open):
     enterprise_id: str | None = None
     disabled: bool = False
     created_at: str | None = None
+    city: str | None = Field(None, description="所属城市：只能看到该城市的数据；空：不限城市（省级）")
 
 
 class MatchOut(Open):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from api.service.auth import HashingBusy, create_user, hash_password, issue_token
+from api.services import cities
 from api.services.errors import Invalid, NotFound
 from api.services.types import JSONObject, User
 
@@ -63,18 +64,34 @@ def logout(state: ServiceState, user: User) -> None:
 
 
 def add(app: Application, username: str, role: str, *, work_group: str | None = None,
-        enterprise_id: str | None = None, password: str | None = None) -> tuple[User, str]:
+        enterprise_id: str | None = None, password: str | None = None,
+        city: str | None = None, creator: User | None = None) -> tuple[User, str]:
     """Create an account; returns it and its API token in clear (shown once).
 
+    Args:
+        app: the application.
+        username: login name.
+        role: admin, reviewer, enterprise or organizer.
+        work_group: the reviewer's work group.
+        enterprise_id: the enterprise account's enterprise.
+        password: web login password (None: API token only).
+        city: the programme city the account is scoped to (a name, slug or alias of the
+            taxonomy's cities; None: unscoped, sees every city).
+        creator: the admin creating it (None: the CLI). A city-scoped admin creates
+            accounts of its own city only; none given: its city.
+
     Raises:
-        Invalid: an unknown role, or a missing work group / enterprise (422).
+        Invalid: an unknown role or city, or a missing work group / enterprise (422).
+        Forbidden: a city-scoped admin naming another city (403).
         DuplicateIdError: the name is taken (409).
     """
     if role not in ROLES:
         raise Invalid(f"未知角色「{role}」；可选：{'、'.join(ROLES)}")
+    scoped = cities.for_new_account(app, creator, city)
     try:
         return create_user(app.store, username, role, password=password, work_group=work_group,
-                           enterprise_id=enterprise_id, token_days=app.settings.token_days)
+                           enterprise_id=enterprise_id, token_days=app.settings.token_days,
+                           city=scoped)
     except ValueError as exc:
         from data.store.errors import DuplicateIdError
 

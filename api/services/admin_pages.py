@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from api.services import accounts, admin, jobs
+from api.services import accounts, admin, cities, jobs
 from api.services.errors import Forbidden, Invalid
 from api.services.review_export import TZ_LABEL, beijing
 from api.services.types import JSONObject, User
@@ -25,18 +25,37 @@ def only_admin(user: User) -> None:
         raise Forbidden("只有管理员可以使用管理页面")
 
 
-def users(state: ServiceState) -> list[JSONObject]:
-    """Every account, without secrets, sorted by role then name."""
-    found = accounts.listing(state.application)
+def users(state: ServiceState, me: User | None = None) -> list[JSONObject]:
+    """Every account (a city-scoped admin: its city's), without secrets, sorted by role
+    then name."""
+    found = [u for u in accounts.listing(state.application)
+             if me is None or cities.scope(me) is None or u.city == cities.scope(me)]
     return [u.public() for u in sorted(found, key=lambda u: (u.role, u.username))]
 
 
+def city_choices(state: ServiceState, me: User) -> list[str]:
+    """The cities the admin ``me`` may give a new account: its own (scoped), else every
+    city of the taxonomy (an empty choice, unscoped, comes first on the form)."""
+    own = cities.scope(me)
+    return [own] if own else list(state.application.taxonomy.cities)
+
+
+def _check_manages(state: ServiceState, me: User, username: str) -> None:
+    """403 when a city-scoped admin acts on an account outside its city."""
+    own = cities.scope(me)
+    if own is not None and accounts.get(state.application, username).city != own:
+        raise Forbidden(f"本账号只能管理「{own}」的账号")
+
+
 def add_user(state: ServiceState, username: str, role: str, work_group: str | None,
-             enterprise_id: str | None, password: str) -> None:
-    """Create an account with a web password (at least 8 characters).
+             enterprise_id: str | None, password: str, city: str | None = None,
+             me: User | None = None) -> None:
+    """Create an account with a web password (at least 8 characters), in ``city``
+    (empty: unscoped; a city-scoped admin ``me``: its city only).
 
     Raises:
-        Invalid: a short password, an unknown role or a missing binding (422).
+        Invalid: a short password, an unknown role or city, or a missing binding (422).
+        Forbidden: a city-scoped admin naming another city (403).
         DuplicateIdError: the name is taken (409).
     """
     name = username.strip()
@@ -48,7 +67,7 @@ def add_user(state: ServiceState, username: str, role: str, work_group: str | No
                  work_group=(work_group or None) if role == "reviewer" else None,
                  enterprise_id=(enterprise_id or "").strip() or None
                  if role == "enterprise" else None,
-                 password=password)
+                 password=password, city=(city or "").strip() or None, creator=me)
     state.forget_users()
 
 
@@ -56,6 +75,7 @@ def set_disabled(state: ServiceState, me: User, username: str, disabled: bool) -
     """Disable (its sessions and tokens stop at once) or enable an account; never one's own."""
     if username == me.username:
         raise Invalid("不能停用自己的账号")
+    _check_manages(state, me, username)
     if disabled:
         accounts.disable(state.application, username)
     else:
@@ -64,8 +84,11 @@ def set_disabled(state: ServiceState, me: User, username: str, disabled: bool) -
     state.forget_users()
 
 
-def reset_password(state: ServiceState, username: str) -> str:
-    """A new random password for ``username`` (its sessions end); returned once."""
+def reset_password(state: ServiceState, username: str, me: User | None = None) -> str:
+    """A new random password for ``username`` (its sessions end); returned once. A
+    city-scoped admin ``me`` resets its city's accounts only (403)."""
+    if me is not None:
+        _check_manages(state, me, username)
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     accounts.set_password(state.application, username, password)
     state.forget_users()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from api.demand_service import PICTURES, index_version, last_map, picture
 from api.demand_service import saved_map as _saved_map
-from api.services import jobs
+from api.services import cities, jobs
 from api.services.errors import Invalid, NotFound, Unavailable
 from api.services.types import FileDownload, JSONObject, Progress, User
 from api.typed import each
@@ -69,8 +69,17 @@ def own_need_ids(app: Application, user: User) -> set[str]:
             if n.enterprise_id == user.enterprise_id}
 
 
-def _params(by: Sequence[str], threshold: float | None) -> JSONObject:
-    return {"by": list(by), "threshold": threshold}
+def _params(by: Sequence[str], threshold: float | None, city: str | None = None) -> JSONObject:
+    """A demand-map job's parameters (``city``: a city-scoped caller's map; none: the
+    settings' city, as before)."""
+    params: JSONObject = {"by": list(by), "threshold": threshold}
+    return {**params, "city": city} if city else params
+
+
+def city_app(app: Application, user: User | None) -> Application:
+    """The application whose ``settings.city`` is the caller's city: a city-scoped caller
+    sees (and has computed) its own city's map, never another city's."""
+    return app if user is None else app.for_city(cities.scope(user))
 
 
 def _recent_failure(app: Application, params: JSONObject) -> Job | None:
@@ -108,7 +117,7 @@ def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
         IndexNotBuilt: no index version is serving (503).
         Unavailable: the job ended between two reads (503, retry).
     """
-    app = state.application
+    app = city_app(state.application, user)
     threshold = clamp_threshold(threshold)
     data = _saved_map(app, by, threshold)
     if data is not None:
@@ -119,7 +128,7 @@ def saved_or_job(state: ServiceState, user: User, by: Sequence[str],
     if last is not None:
         return MapOrJob(cast("JSONObject", last[0]), None,
                         None if last[1] == index_version(app) else last[1])
-    params = _params(by, threshold)
+    params = _params(by, threshold, cities.scope(user))
     job = _recent_failure(app, params)
     if job is None:
         try:
@@ -209,7 +218,7 @@ def download(app: Application, user: User, by: Sequence[str], threshold: float |
     if fmt not in ("xlsx", "csv"):
         raise Invalid(f"format 须为 xlsx 或 csv，收到「{fmt}」")
     threshold = clamp_threshold(threshold)
-    last = last_map(app, by, threshold)
+    last = last_map(city_app(app, user), by, threshold)
     if last is None:
         raise NotFound("需求地图尚未计算：请先打开 /demand-map 页面")
     data = view(app, user, cast("JSONObject", last[0]))
@@ -226,7 +235,8 @@ def recompute(state: ServiceState, user: User, by: Sequence[str],
     app = state.application
     if index_version(app) is None:
         raise IndexNotBuilt(Path(app.settings.index_dir))
-    return jobs.start(state, user, "demand_map", _params(by, clamp_threshold(threshold)))
+    return jobs.start(state, user, "demand_map",
+                      _params(by, clamp_threshold(threshold), cities.scope(user)))
 
 
 def recompute_or_running(state: ServiceState, user: User, by: Sequence[str]) -> str:
@@ -238,15 +248,16 @@ def recompute_or_running(state: ServiceState, user: User, by: Sequence[str]) -> 
 
 
 def picture_of(app: Application, by: Sequence[str], threshold: float | None,
-               name: str) -> tuple[bytes, str]:
-    """A picture of the saved map (heatmap.png/svg, bars.png/svg) and its media type.
+               name: str, user: User | None = None) -> tuple[bytes, str]:
+    """A picture of the saved map (heatmap.png/svg, bars.png/svg) and its media type (a
+    city-scoped ``user``: its city's map).
 
     Raises:
         NotFound: an unknown picture, or the map is not computed yet (404).
     """
     if name not in PICTURES:
         raise NotFound(f"没有图片「{name}」")
-    content = picture(app, by, threshold, name)
+    content = picture(city_app(app, user), by, threshold, name)
     if content is None:
         raise NotFound("需求地图尚未计算：请先打开 /demand-map 页面")
     return content, PICTURES[name]

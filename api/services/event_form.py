@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from api.services import events
-from api.services.types import JSONObject
+from api.services import cities, events
+from api.services.types import JSONObject, User
 from api.typed import each
 from data.records import Event, Need, NeedStatus
 
@@ -53,12 +53,15 @@ class EventChoices:
     needs: list[tuple[str, str]]
 
 
-def choices(app: Application) -> EventChoices:
-    """The chains and open needs the form offers."""
-    chains = [str(e["name"]) for e in
-              app.taxonomy.vocabulary("chain", app.settings.city).entries]
+def choices(app: Application, user: User | None = None) -> EventChoices:
+    """The chains and open needs the form offers: the caller's city's (a city-scoped
+    organiser), else the settings' city's chains and every open need."""
+    city = app.settings.city if user is None else cities.home(app, user)
+    chains = [str(e["name"]) for e in app.taxonomy.vocabulary("chain", city).entries]
+    where = {} if user is None else cities.where(user)
     needs = [(n.id, f"{n.title}（{n.chain or '—'}）")
-             for entity in ("needs", "challenges") for n in each(Need, app.store.iter(entity))
+             for entity in ("needs", "challenges")
+             for n in each(Need, app.store.iter_where(entity, where))
              if n.status == NeedStatus.open]
     return EventChoices(chains, needs)
 
@@ -71,8 +74,9 @@ def blank() -> EventForm:
 
 
 def check(app: Application, form: Mapping[str, str], chains: Sequence[str],
-          need_ids: Sequence[str]) -> EventForm:
-    """Check the posted event form; the errors name the field in Chinese."""
+          need_ids: Sequence[str], user: User | None = None) -> EventForm:
+    """Check the posted event form; the errors name the field in Chinese. The event is of
+    the caller's city (:func:`api.services.cities.home`)."""
     raw = {f: str(form.get(f) or "") for f in TEXTS}
     out = EventForm({f: v.strip() for f, v in raw.items()},
                     [c.strip() for c in chains if c.strip()],
@@ -105,7 +109,7 @@ def check(app: Application, form: Mapping[str, str], chains: Sequence[str],
     if bad and "time_slots" not in errors:
         errors["time_slots"] = (f"{LABELS['time_slots']}格式如 09:00-09:30，用顿号分隔；"
                                 f"无法识别：{'、'.join(bad[:3])}")
-    offered = choices(app)
+    offered = choices(app, user)
     unknown_chains = [c for c in out.chosen_chains if c not in offered.chains]
     if unknown_chains:
         errors["theme_chains"] = f"{LABELS['theme_chains']}不在可选范围内：{'、'.join(unknown_chains)}"
@@ -116,7 +120,8 @@ def check(app: Application, form: Mapping[str, str], chains: Sequence[str],
     if errors:
         return out
     data: JSONObject = {"id": f"EV-{uuid.uuid4().hex[:8]}", "name": values["name"],
-                        "city": app.settings.city, "date": day.isoformat() if day else None,
+                        "city": app.settings.city if user is None else cities.home(app, user),
+                        "date": day.isoformat() if day else None,
                         "venue": values["venue"] or None, "theme": values["theme"] or None,
                         "capacity": capacity, "theme_chains": list(out.chosen_chains),
                         "need_ids": list(out.chosen_needs), "time_slots": list(slots)}

@@ -75,7 +75,7 @@ def export_version(app: Application, user: User, event_id: str, version: str | N
     """
     if fmt not in events.MEDIA:
         raise Invalid(f"format 须为 {'、'.join(events.MEDIA)}")
-    event = events.get(app, event_id)
+    event = events.get(app, event_id, user)
     if version is None:
         newest = versions(app, event.id)
         if not newest:
@@ -112,9 +112,9 @@ def page(state: ServiceState, user: User, event_id: str, version: str | None,
     """The organiser's page: ``version`` (default: the job ``job_id`` once it succeeded, else
     the newest version) with its summary; the job ``job_id`` or the active shortlist job."""
     app = state.application
-    items: list[JSONObject] = [e for e in events.listing(app)["items"]  # type: ignore[union-attr]
+    items: list[JSONObject] = [e for e in events.listing(app, user)["items"]  # type: ignore[union-attr]
                                if isinstance(e, dict)]
-    event = events.get(app, event_id).model_dump(mode="json")
+    event = events.get(app, event_id, user).model_dump(mode="json")
     saved = versions(app, event_id)
     job = jobs.visible(state, user, job_id) if job_id else None
     if job is None or job.kind != KIND:
@@ -135,8 +135,9 @@ def start(state: ServiceState, user: User, event_id: str, *, m: int, meeting_cap
     """Queue a shortlist version (the id of the job now queued, or of the one running)."""
     from data.store.errors import ActiveJobExists
 
-    event = events.get(state.application, event_id)
-    params: JSONObject = {"event_id": event.id, "k": k, "m": m, "meeting_cap": meeting_cap}
+    event = events.get(state.application, event_id, user)
+    params: JSONObject = events.shortlist_params(
+        user, event, {"event_id": event.id, "k": k, "m": m, "meeting_cap": meeting_cap})
     if strong is not None:
         params["strong"] = strong
     try:

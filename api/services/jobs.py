@@ -1,7 +1,9 @@
 """Background jobs as callers see them: start one, list them, look at one.
 
 A caller sees the jobs it started; admins see every job, and demand-map jobs are visible to
-every role (the map is). Another caller's job id answers 404, as an unknown one does.
+every role (the map is). A city-scoped caller sees, besides its own, only the jobs of its
+city (a job started by a city-scoped account carries ``params.city``). Another caller's job
+id answers 404, as an unknown one does.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ PUBLIC_KINDS = frozenset({"demand_map"})
 
 def may_see(user: User, job: Job) -> bool:
     """Whether ``user`` may look at ``job``."""
-    return user.role == "admin" or job.kind in PUBLIC_KINDS or job.started_by == user.username
+    if job.started_by == user.username:
+        return True
+    if user.city and job.params.get("city") != user.city:
+        return False  # another city's job, or a province-wide one
+    return user.role == "admin" or job.kind in PUBLIC_KINDS
 
 
 def result_link(job: Job) -> str | None:

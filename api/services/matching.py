@@ -4,12 +4,14 @@ a talent, and 揭榜挂帅 leads for a challenge."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from api.service import masking
-from api.services.types import JSONObject, User
+from api.services import cities
+from api.services.errors import NotFound
+from api.services.types import JSON, JSONObject, User
 from api.typed import many
-from data.records import Need, Talent
+from data.records import Need, Project, Talent
 
 if TYPE_CHECKING:
     from api.service.state import ServiceState
@@ -19,6 +21,37 @@ if TYPE_CHECKING:
 def need(state: ServiceState, need_id: str) -> Need:
     """A need or challenge by id (404 when missing)."""
     return state.workflows.need(need_id)
+
+
+def need_for(state: ServiceState, user: User, need_id: str) -> Need:
+    """A need or challenge the caller may see: 404 when missing, another enterprise's, or
+    another city's (the same answer, so ids cannot be probed)."""
+    found = state.workflows.need(need_id)
+    masking.check_need_owner(user, found)
+    cities.check(user, found, f"找不到需求「{need_id}」")
+    return found
+
+
+def _rows(result: JSONObject, key: str) -> list[JSONObject]:
+    """The list of JSON rows at ``result[key]`` (empty when absent)."""
+    return cast(list[JSONObject], result.get(key) or [])
+
+
+def _ids(rows: list[JSONObject], key: str) -> list[str]:
+    return [str(r[key]) for r in rows]
+
+
+def _in_city(state: ServiceState, user: User, result: JSONObject) -> JSONObject:
+    """``result`` without the matches of talents outside a city-scoped caller's city (the
+    cached result is shared: a new dict is returned, the cached one is not touched)."""
+    if cities.scope(user) is None:
+        return result
+    matches, dropped = _rows(result, "matches"), _rows(result, "dropped")
+    talents = many(Talent, state.application.store.get_many(
+        "talents", _ids(matches, "talent_id") + _ids(dropped, "talent_id")))
+    kept: JSONObject = {"matches": cast(list[JSON], cities.keep(user, matches, talents)),
+                        "dropped": cast(list[JSON], cities.keep(user, dropped, talents))}
+    return {**result, **kept}
 
 
 def need_matches(state: ServiceState, user: User, need_id: str, k: int) -> JSONObject:
@@ -34,9 +67,8 @@ def need_matches(state: ServiceState, user: User, need_id: str, k: int) -> JSONO
         The match result (:meth:`api.workflows.Workflows.match_need`); shared with the cache
         for other roles: do not mutate.
     """
-    found = state.workflows.need(need_id)
-    masking.check_need_owner(user, found)
-    result: JSONObject = state.match_need(found, k)
+    found = need_for(state, user, need_id)
+    result: JSONObject = _in_city(state, user, state.match_need(found, k))
     return _masked(state, user, result) if masking.is_enterprise(user) else result
 
 
@@ -50,14 +82,15 @@ def _masked(state: ServiceState, user: User, result: JSONObject) -> JSONObject:
 
 
 def need_matches_json(state: ServiceState, user: User, need_id: str, k: int) -> bytes:
-    """:func:`need_matches` as UTF-8 JSON (other roles: encoded once per cached result)."""
-    found = state.workflows.need(need_id)
-    masking.check_need_owner(user, found)
+    """:func:`need_matches` as UTF-8 JSON (unscoped staff: encoded once per cached result)."""
+    found = need_for(state, user, need_id)
     result = state.match_need(found, k)
-    if not masking.is_enterprise(user):
+    if cities.scope(user) is None and not masking.is_enterprise(user):
         return state.encoded(result)
-    masked = _masked(state, user, result)
-    return json.dumps(masked, ensure_ascii=False, separators=(",", ":")).encode()
+    shown = _in_city(state, user, result)
+    if masking.is_enterprise(user):
+        shown = _masked(state, user, shown)
+    return json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def is_masked(user: User) -> bool:
@@ -71,6 +104,32 @@ def talent_matches(workflows: Workflows, talent_id: str, k: int) -> JSONObject:
     return result
 
 
+def talent_matches_for(state: ServiceState, user: User, talent_id: str, k: int) -> JSONObject:
+    """:func:`talent_matches` as ``user`` may see them: a talent of another city answers
+    404, and a city-scoped caller sees its city's needs and projects only."""
+    store = state.application.store
+    message = f"找不到人才「{talent_id}」：请检查编号"
+    talent = store.get("talents", talent_id)
+    if talent is None:
+        raise NotFound(message)
+    cities.check(user, talent, message)
+    result = talent_matches(state.workflows, talent_id, k)
+    if cities.scope(user) is None:
+        return result
+    found, projects_found = _rows(result, "needs"), _rows(result, "projects")
+    dropped = _rows(result, "dropped")
+    needs: dict[str, Need] = {}
+    for entity in ("needs", "challenges"):
+        needs.update(many(Need, store.get_many(entity, _ids(found, "id") +
+                                               _ids(dropped, "need_id"))))
+    projects = many(Project, store.get_many("projects", _ids(projects_found, "id")))
+    kept: JSONObject = {
+        "needs": cast(list[JSON], cities.keep(user, found, needs, "id")),
+        "projects": cast(list[JSON], cities.keep(user, projects_found, projects, "id")),
+        "dropped": cast(list[JSON], cities.keep(user, dropped, needs, "need_id"))}
+    return {**result, **kept}
+
+
 def need_matches_plain(workflows: Workflows, need_id: str, k: int) -> JSONObject:
     """Talents for a need, ranked and explained, unmasked and uncached (the CLI's view)."""
     result: JSONObject = workflows.match_need(need_id, k=k)
@@ -81,3 +140,22 @@ def leads(workflows: Workflows, challenge_id: str, n: int) -> JSONObject:
     """Eligible leads (揭榜人) and a proposed team for a challenge."""
     result: JSONObject = workflows.leads(challenge_id, n_leads=n)
     return result
+
+
+def leads_for(state: ServiceState, user: User, challenge_id: str, n: int) -> JSONObject:
+    """:func:`leads` as ``user`` may see them: another city's challenge answers 404, and a
+    city-scoped caller's leads and team are talents of its city."""
+    challenge = state.application.store.get("challenges", challenge_id)
+    message = f"找不到揭榜挂帅榜单「{challenge_id}」：请检查编号"
+    if challenge is None:
+        raise NotFound(message)
+    cities.check(user, challenge, message)
+    result = leads(state.workflows, challenge_id, n)
+    if cities.scope(user) is None:
+        return result
+    found, team = _rows(result, "leads"), _rows(result, "team")
+    talents = many(Talent, state.application.store.get_many(
+        "talents", _ids(found, "talent_id") + _ids(team, "talent_id")))
+    kept: JSONObject = {"leads": cast(list[JSON], cities.keep(user, found, talents)),
+                        "team": cast(list[JSON], cities.keep(user, team, talents))}
+    return {**result, **kept}

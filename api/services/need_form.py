@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from api.service import masking
+from api.services import cities
 from api.services.errors import NotFound
 from api.services.records import not_found
 from api.services.types import JSONObject, User
@@ -77,11 +78,21 @@ def _names(app: Application, vocab: str, city: str | None = None) -> list[str]:
     return [str(e["name"]) for e in app.taxonomy.vocabulary(vocab, city).entries]
 
 
+def city_of(app: Application, user: User) -> str:
+    """The city whose counties and chains the caller's need form offers and accepts: its
+    enterprise's city (a Nanyang enterprise: Nanyang's), else the caller's city, else the
+    settings' city (issue #14 item 3)."""
+    enterprise = (one(Enterprise, app.store.get("enterprises", user.enterprise_id))
+                  if user.enterprise_id else None)
+    return (enterprise.city if enterprise is not None and enterprise.city
+            else cities.home(app, user))
+
+
 def form_page(app: Application, user: User, kind_labels: Mapping[str, str],
               need: Need | None = None) -> FormPage:
     """The choices of the form and its values (``need``'s when editing; else the county of
-    the caller's enterprise)."""
-    city = app.settings.city
+    the caller's enterprise), in the caller's city (:func:`city_of`)."""
+    city = need.city if need is not None else city_of(app, user)
     enterprise = (one(Enterprise, app.store.get("enterprises", user.enterprise_id))
                   if user.enterprise_id else None)
     if need is not None:
@@ -107,7 +118,7 @@ def values_of(need: Need) -> dict[str, str]:
 
 
 def check(app: Application, form: Mapping[str, str], *, new: bool = True,
-          today: dt.date | None = None) -> FormResult:
+          today: dt.date | None = None, city: str | None = None) -> FormResult:
     """Check the posted form; the errors name the field in Chinese.
 
     Args:
@@ -115,6 +126,8 @@ def check(app: Application, form: Mapping[str, str], *, new: bool = True,
         form: field → text as posted (missing fields: empty).
         new: a new need (its deadline may not lie in the past).
         today: the date deadlines are compared with (default: today).
+        city: the city whose counties and chains apply (:func:`city_of`; default: the
+            settings' city).
 
     Returns:
         The values to show again, the errors per field, and the clean body when no error.
@@ -133,7 +146,7 @@ def check(app: Application, form: Mapping[str, str], *, new: bool = True,
     body: JSONObject = {"title": values["title"], "description": values["description"],
                         "required_expertise": values["required_expertise"],
                         "contact_person": values["contact_person"] or None}
-    city = app.settings.city
+    city = city or app.settings.city
     for name in VOCAB_FIELDS:
         if name in errors or not values[name]:
             body[name] = None
@@ -193,6 +206,7 @@ def _own(app: Application, user: User, need_id: str) -> Need:
         need = one(Need, record)
         if need is not None:
             masking.check_need_owner(user, need, not_found(entity, need_id))
+            cities.check(user, need, not_found(entity, need_id))
             return need
     raise NotFound(not_found("needs", need_id))
 
@@ -208,7 +222,7 @@ def post(state: ServiceState, user: User, checked: FormResult) -> str:
     assert checked.ok, "post() takes a form without errors"
     app = state.application
     data = {**checked.body, "id": masking.new_need_id(), "enterprise_id": user.enterprise_id,
-            "city": app.settings.city}
+            "city": city_of(app, user)}
     need = Need.model_validate(data)
     app.store.upsert("needs", [need])
     state.workflows.suggest_need(need.id, top=SUGGESTIONS_PER_NEW_NEED,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.service import masking
-from api.services import matching
+from api.services import cities, matching
 from api.services.types import JSONObject, User
 from data.records import Suggestion
 
@@ -61,6 +61,7 @@ def matches_with_review(state: ServiceState, user: User, need_id: str, k: int) -
         rows.append(m)
     others = sorted(t for t in statuses if t not in shown)
     talents = store.get_many("talents", others)
+    others = [t for t in others if cities.sees(user, talents.get(t))]  # a scoped caller
     reviewed: list[JSONObject] = []
     for talent_id in others:
         status = statuses[talent_id]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from api.services import jobs
+from api.services import cities, jobs
 from api.services.errors import Invalid
 from api.services.types import JSONObject, Progress, User
 from api.typed import many
-from data.records import Need
+from data.records import Need, Talent
 
 if TYPE_CHECKING:
     from api.service.state import ServiceState
@@ -31,7 +31,8 @@ def check_solver(solver: str) -> None:
 
 def start(state: ServiceState, user: User, *, solver: str = "flow", max_load: int = 3,
           demand: int = 1, min_score: float = 0.0, k: int = 20) -> JSONObject:
-    """Queue a pairing run over every open need (its suggestions go to the review queue).
+    """Queue a pairing run over every open need (its suggestions go to the review queue);
+    a city-scoped admin's run pairs its city's needs and talents only.
 
     Returns:
         The job's view.
@@ -43,6 +44,8 @@ def start(state: ServiceState, user: User, *, solver: str = "flow", max_load: in
     check_solver(solver)
     params: JSONObject = {"solver": solver, "max_load": max_load, "demand": demand,
                           "min_score": min_score, "k": k, "started_by": user.username}
+    if cities.scope(user) is not None:
+        params["city"] = cities.scope(user)
     return jobs.start(state, user, "pairing", params)
 
 
@@ -65,20 +68,41 @@ def show(workflows: Workflows, run_id: str) -> JSONObject:
 
 def show_for(state: ServiceState, user: User, run_id: str) -> JSONObject:
     """A stored run as ``user`` may see it: a reviewer sees its own work group's pairs,
-    alternates and messages."""
+    alternates and messages; a city-scoped caller its city's (pairs of its city's needs
+    and talents)."""
     shown = show(state.workflows, run_id)
-    if user.role != "reviewer":
+    city = cities.scope(user)
+    if user.role != "reviewer" and city is None:
         return shown
     alternates: dict[str, list[str]] = shown.get("alternates") or {}  # type: ignore[assignment]
-    groups = need_groups(state, list(alternates))
-    others = {n for n, g in groups.items() if g != user.work_group}
     pairs: list[dict[str, Any]] = shown["pairs"]  # type: ignore[assignment]
     messages: list[str] = shown.get("messages", [])  # type: ignore[assignment]
-    shown["pairs"] = [p for p in pairs if p["work_group"] == user.work_group]
-    shown["alternates"] = {n: list(ids) for n, ids in alternates.items()
-                           if groups.get(n) == user.work_group}
+    needs = _needs(state, list({*alternates, *(str(p["need_id"]) for p in pairs)}))
+    group = user.work_group if user.role == "reviewer" else None
+
+    def keep(need_id: str) -> bool:
+        need = needs.get(need_id)
+        return need is not None and cities.sees(user, need) and (
+            group is None or str(getattr(need.work_group, "value", need.work_group)) == group)
+
+    talents = many(Talent, state.application.store.get_many(
+        "talents", list({str(p["talent_id"]) for p in pairs} |
+                        {t for ids in alternates.values() for t in ids})))
+    others = {n for n in {*alternates, *(str(p["need_id"]) for p in pairs)} if not keep(n)}
+    shown["pairs"] = [p for p in pairs if keep(str(p["need_id"]))
+                      and cities.sees(user, talents.get(str(p["talent_id"])))]
+    shown["alternates"] = {n: [t for t in ids if cities.sees(user, talents.get(t))]
+                           for n, ids in alternates.items() if keep(n)}
     shown["messages"] = [m for m in messages if not any(f"「{n}」" in m for n in others)]
     return shown
+
+
+def _needs(state: ServiceState, need_ids: list[str]) -> dict[str, Need]:
+    store = state.application.store
+    needs: dict[str, Need] = {}
+    for entity in ("needs", "challenges"):
+        needs.update(many(Need, store.get_many(entity, need_ids)))
+    return needs
 
 
 def need_groups(state: ServiceState, need_ids: list[str]) -> dict[str, str]:

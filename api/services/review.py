@@ -2,6 +2,8 @@
 trail, and the audit export.
 
 Reviewers see and decide their own work group's suggestions only; admins see every group.
+A city-scoped account sees the suggestions of its city's needs and talents only (filtered
+in SQL; another city's suggestion answers 404 like a missing one).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from api.services import cities
 from api.services.errors import Forbidden, Invalid, NotFound
 from api.services.types import JSONObject, User
 from api.typed import many
@@ -105,7 +108,8 @@ def queue(app: Application, user: User, *, group: str | None = None,
     if sort and sort not in SORTS:
         raise Invalid(f"未知排序 sort「{sort}」；可选：{'、'.join(SORTS)}")
     store = app.store
-    items = store.suggestions(work_group=group_for(user, group), status=status, run_id=run_id)
+    items = store.suggestions(work_group=group_for(user, group), status=status, run_id=run_id,
+                              city=cities.scope(user))
     needs = _needs(app, list({s.need_id for s in items}))
     talents = many(Talent, store.get_many("talents", list({s.talent_id for s in items})))
     owners = list({n.enterprise_id for n in needs.values() if n.enterprise_id})
@@ -146,9 +150,10 @@ def page(app: Application, user: User, *, group: str | None = None,
             "items": list(items[offset:offset + limit])}
 
 
-def choices(app: Application) -> JSONObject:
-    """The queue's drop-down choices from the taxonomy: the city's counties and chains."""
-    city = app.settings.city
+def choices(app: Application, user: User | None = None) -> JSONObject:
+    """The queue's drop-down choices from the taxonomy: the counties and chains of the
+    caller's city (unscoped or none given: the settings' city)."""
+    city = app.settings.city if user is None else cities.home(app, user)
     return {"counties": [str(e["name"]) for e in app.taxonomy.vocabulary("county", city).entries],
             "chains": [str(e["name"]) for e in app.taxonomy.vocabulary("chain", city).entries],
             "sorts": dict(SORTS), "reasons": {k: list(v) for k, v in PRESET_REASONS.items()}}
@@ -165,10 +170,15 @@ PRESET_REASONS: dict[str, tuple[str, ...]] = {
 
 
 def suggestion_for(app: Application, user: User, suggestion_id: str) -> Suggestion:
-    """The suggestion, 404 when missing, 403 when outside a reviewer's work group."""
+    """The suggestion, 404 when missing or of another city's need (a city-scoped caller),
+    403 when outside a reviewer's work group."""
     s = app.store.get_suggestion(suggestion_id)
+    message = f"找不到推荐「{suggestion_id}」：请检查编号"
     if s is None:
-        raise NotFound(f"找不到推荐「{suggestion_id}」：请检查编号")
+        raise NotFound(message)
+    if cities.scope(user) is not None:  # its need and its talent: the caller's city
+        cities.check(user, _needs(app, [s.need_id]).get(s.need_id), message)
+        cities.check(user, app.store.get("talents", s.talent_id), message)
     if user.role == "reviewer" and s.work_group.value != user.work_group:
         raise Forbidden("审核员只能处理本工作小组的推荐")
     return s
@@ -203,8 +213,8 @@ def audit(app: Application, user: User, *, suggestion_id: str | None = None,
           limit: int = 200, offset: int = 0) -> list[JSONObject]:
     """The audit trail as ``user`` may see it (reviewers: their work group's)."""
     group = user.work_group if user.role == "reviewer" else None
-    return list(app.store.audit(suggestion_id=suggestion_id, work_group=group, limit=limit,
-                                offset=offset))
+    return list(app.store.audit(suggestion_id=suggestion_id, work_group=group,
+                                city=cities.scope(user), limit=limit, offset=offset))
 
 
 def decide_many(app: Application, user: User, items: list[str], status: str, reason: str,

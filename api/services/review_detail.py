@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from api.services import cities
 from api.services.review import FEATURE_LABELS, audit, queue, suggestion_for
 from api.services.review_export import beijing
 from api.services.types import JSONObject, User
@@ -99,7 +100,10 @@ def tie_text(talent: Talent) -> str:
     return "；".join(parts)
 
 
-def _alternates(app: Application, s: Suggestion, run: JSONObject) -> list[JSONObject]:
+def _alternates(app: Application, s: Suggestion, run: JSONObject,
+                user: User | None = None) -> list[JSONObject]:
+    """The run's alternates for the suggestion's need (a city-scoped ``user``: the talents
+    of its city only)."""
     result = run.get("result")
     alternates = result.get("alternates") if isinstance(result, dict) else None
     found = alternates.get(s.need_id) if isinstance(alternates, dict) else None
@@ -107,6 +111,8 @@ def _alternates(app: Application, s: Suggestion, run: JSONObject) -> list[JSONOb
     if not ids:
         return []
     talents = many(Talent, app.store.get_many("talents", ids))
+    if user is not None and cities.scope(user) is not None:
+        ids = [t for t in ids if cities.sees(user, talents.get(t))]
     pairs = {x.talent_id: x.id for x in app.store.suggestions(need_id=s.need_id)}
     out: list[JSONObject] = []
     for tid in ids:
@@ -157,7 +163,7 @@ def page_detail(app: Application, user: User, suggestion_id: str,
         shown.problems.append(f"找不到结对运行「{s.run_id or '—'}」：无法显示备选人才")
     else:
         shown.run = {k: v for k, v in run.items() if k in ("id", "solver", "result")}
-        shown.alternates = _alternates(app, s, shown.run)
+        shown.alternates = _alternates(app, s, shown.run, user)
     shown.decisions = [{**d, "at_bj": beijing(str(d["at"]))}
                        for d in audit(app, user, suggestion_id=suggestion_id)]
     _neighbours(app, user, shown, filters or {})

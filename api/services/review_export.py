@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.services import cities
 from api.services.errors import Forbidden, Invalid
 from api.services.review import GROUP_LABELS, STATUS_LABELS, group_for, queue
 from api.services.types import FileDownload, JSONObject, User
@@ -150,7 +151,7 @@ def pair_list(app: Application, user: User, *, run_id: str | None = None,
     counts = Counter(str(r["status"]) for r in rows)
     shown_group = group_for(user, group)
     cover = [
-        ("城市", app.settings.city),
+        ("城市", cities.home(app, user)),
         ("工作小组", GROUP_LABELS.get(shown_group or "", "全部工作小组")),
         ("结对运行", run_id or "全部运行"),
         ("时间范围", f"{date_from or '不限'} 至 {date_to or '不限'}（{TZ_LABEL}）"),
@@ -277,8 +278,9 @@ def _file(fmt: str, stem: str) -> tuple[Path, Path]:
 
 def title_of(app: Application, listing: PairList) -> str:
     """「平顶山市 资智结对名单（技术回归）」."""
-    group = dict(listing.cover).get("工作小组", "")
-    return f"{app.settings.city}市 资智结对名单（{group}）"
+    cover = dict(listing.cover)
+    group = cover.get("工作小组", "")
+    return f"{cover.get('城市') or app.settings.city}市 资智结对名单（{group}）"
 
 
 def pair_list_file(app: Application, user: User, fmt: str, **filters: str | bool | None
@@ -355,7 +357,7 @@ def audit_rows(app: Application, user: User, *, actor: str | None = None,
         raise Invalid(f"未知状态「{to_status}」；可选：{'、'.join(STATUS_LABELS)}")
     first, last = _day(date_from, "date_from"), _day(date_to, "date_to")
     rows = app.store.audit(actor=actor or None, work_group=group_for(user, group or None),
-                           limit=1_000_000)
+                           city=cities.scope(user), limit=1_000_000)
     needs: dict[str, str] = {}
     for entity in ("needs", "challenges"):
         needs.update({k: str(getattr(v, "title", "")) for k, v in app.store.get_many(
@@ -394,11 +396,11 @@ def audit_file(app: Application, user: User, fmt: str, **filters: str | None) ->
     folder, out = _file(fmt, "audit")
     rows = audit_rows(app, user, limit=1_000_000, **filters)  # type: ignore[arg-type]
     if fmt == "xlsx":
-        cover = [("城市", app.settings.city), ("导出人", user.username),
+        cover = [("城市", cities.home(app, user)), ("导出人", user.username),
                  ("导出时间", f"{beijing(dt.datetime.now(dt.UTC))}（{TZ_LABEL}）"),
                  ("记录数", str(len(rows))),
                  *((k, str(v)) for k, v in filters.items() if v)]
-        write_xlsx(out, f"{app.settings.city}市 审核记录", cover, AUDIT_COLUMNS, rows, "审计记录")
+        write_xlsx(out, f"{cities.home(app, user)}市 审核记录", cover, AUDIT_COLUMNS, rows, "审计记录")
     else:
         write_csv(out, AUDIT_COLUMNS, rows)
     return FileDownload(out, FORMATS[fmt], f"审计记录.{fmt}", cleanup=folder)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from api.jobs.tasks import private_dir, upload_path
 from api.service.authz import may_export_contacts
-from api.services import jobs
+from api.services import cities, jobs
 from api.services.errors import BadRequest, Forbidden, Invalid, NotFound
 from api.services.types import FileDownload, JSONObject, User
 
@@ -63,7 +63,8 @@ def upload(state: ServiceState, user: User, entity: str, filename: str | None,
     suffix = Path(filename or "").suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise BadRequest(f"文件「{filename}」格式不支持：请上传 {'、'.join(IMPORT_SUFFIXES)} 文件")
-    app = state.application
+    city = cities.scope(user)  # a city-scoped admin imports its city's rows only
+    app = state.application.for_city(city)
     if size > INLINE_IMPORT_BYTES:
         name = f"{uuid.uuid4().hex}{suffix}"
         target = upload_path(app, name)
@@ -73,7 +74,8 @@ def upload(state: ServiceState, user: User, entity: str, filename: str | None,
         try:
             return jobs.start(state, user, "import",
                               {"entity": entity, "upload": name, "filename": filename,
-                               "started_by": user.username}), True
+                               "started_by": user.username,
+                               **({"city": city} if city else {})}), True
         except BaseException:
             target.unlink(missing_ok=True)
             raise
@@ -82,7 +84,8 @@ def upload(state: ServiceState, user: User, entity: str, filename: str | None,
         path = folder / upload_name(filename, suffix)
         with path.open("wb") as out:
             shutil.copyfileobj(content, out)
-        report = import_file(app, entity, path, started_by=user.username, file_name=path.name)
+        report = import_file(app, entity, path, started_by=user.username, file_name=path.name,
+                             only_city=city is not None)
     finally:
         shutil.rmtree(folder, True)
         state.clear_cache()  # also after a stopped import: the rows before the stop landed
@@ -92,14 +95,16 @@ def upload(state: ServiceState, user: User, entity: str, filename: str | None,
 
 
 def import_file(app: Application, entity: str, path: Path, *, progress: bool = False,
-                started_by: str | None = None, file_name: str | None = None) -> ImportReport:
-    """Import one file into the store (recorded in the import journal).
+                started_by: str | None = None, file_name: str | None = None,
+                only_city: bool = False) -> ImportReport:
+    """Import one file into the store (recorded in the import journal); ``only_city``: rows
+    of another city than ``app.settings.city`` are row errors.
 
     Raises:
         ImportRefused: the file cannot be imported at all (400; the message says why).
     """
     return app.import_file(entity, path, progress=progress, started_by=started_by,
-                           file_name=file_name)
+                           file_name=file_name, only_city=only_city)
 
 
 def journal(app: Application, limit: int) -> JSONObject:
@@ -111,7 +116,8 @@ def journal(app: Application, limit: int) -> JSONObject:
 
 def export_file(app: Application, user: User, entity: str, fmt: str,
                 contacts: bool) -> FileDownload:
-    """Every record of ``entity`` as a temporary file (removed after sending).
+    """Every record of ``entity`` (a city-scoped caller: of its city) as a temporary file
+    (removed after sending).
 
     Raises:
         Invalid: an unknown format (422).
@@ -124,13 +130,15 @@ def export_file(app: Application, user: User, entity: str, fmt: str,
         raise Forbidden("只有管理员可以导出联系方式：请去掉 contacts=true")
     folder = Path(tempfile.mkdtemp(prefix="tm-export-"))
     out = folder / f"{entity}.{fmt}"
-    export(app, entity, out, contacts=contacts)
+    export(app, entity, out, contacts=contacts, city=cities.scope(user))
     return FileDownload(out, EXPORT_MEDIA[fmt], out.name, cleanup=folder)
 
 
-def export(app: Application, entity: str, out: Path, *, contacts: bool = False) -> int:
-    """Export every ``entity`` record to ``out`` (format from the extension); the count."""
-    return app.export(entity, out, include_contacts=contacts)
+def export(app: Application, entity: str, out: Path, *, contacts: bool = False,
+           city: str | None = None) -> int:
+    """Export every ``entity`` record (of ``city`` only, when given) to ``out`` (format from
+    the extension); the count."""
+    return app.export(entity, out, include_contacts=contacts, city=city)
 
 
 def start_index_update(state: ServiceState, user: User) -> JSONObject:

@@ -35,20 +35,22 @@ def users_page(request: Request, state: StateDep, user: PageUser, error: str | N
                who: str | None = None) -> Response:
     """Every account; add one, disable / enable, reset a password."""
     admin_pages.only_admin(user)
-    return render(request, "admin_users.html", user, users=admin_pages.users(state),
-                  roles=ROLE_CHOICES, error=error, done=done, new_password=password, who=who)
+    return render(request, "admin_users.html", user, users=admin_pages.users(state, user),
+                  roles=ROLE_CHOICES, error=error, done=done, new_password=password, who=who,
+                  cities=admin_pages.city_choices(state, user))
 
 
 @router.post("/admin/users")
 def users_add(request: Request, state: StateDep, user: PageUser, username: str = Form(""),
               role: str = Form(...), work_group: str = Form(""),
               enterprise_id: str = Form(""), password: str = Form(""),
-              csrf: str = Form("")) -> Response:
-    """Create an account."""
+              city: str = Form(""), csrf: str = Form("")) -> Response:
+    """Create an account (in ``city``; empty: unscoped)."""
     check_csrf(request, csrf)
     admin_pages.only_admin(user)
     try:
-        admin_pages.add_user(state, username, role, work_group, enterprise_id, password)
+        admin_pages.add_user(state, username, role, work_group, enterprise_id, password,
+                             city=city, me=user)
     except (DomainError, ValueError) as exc:
         return _go("/admin/users", error=getattr(exc, "message", None) or str(exc))
     return _go("/admin/users", done=f"已添加账号 {username.strip()}")
@@ -73,10 +75,14 @@ def users_password(request: Request, username: str, state: StateDep, user: PageU
     """Reset a password to a random one, shown once on the page."""
     check_csrf(request, csrf)
     admin_pages.only_admin(user)
-    password = admin_pages.reset_password(state, username)
-    return render(request, "admin_users.html", user, users=admin_pages.users(state),
+    try:
+        password = admin_pages.reset_password(state, username, user)
+    except DomainError as exc:
+        return _go("/admin/users", error=exc.message)
+    return render(request, "admin_users.html", user, users=admin_pages.users(state, user),
                   roles=ROLE_CHOICES, error=None, done=f"已重置 {username} 的密码",
-                  new_password=password, who=username)
+                  new_password=password, who=username,
+                  cities=admin_pages.city_choices(state, user))
 
 
 # -- import ---------------------------------------------------------------------------------

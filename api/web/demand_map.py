@@ -99,7 +99,7 @@ def demand_map_picture(name: str, user: CurrentUser, state: StateDep,
                        by: str = "chain,county", threshold: float | None = None) -> Response:
     """A picture of the saved map: heatmap.png/svg or bars.png/svg (404 before it exists)."""
     content, media_type = demand_map.picture_of(state.application, demand_map.parse_by(by),
-                                                threshold, name)
+                                                threshold, name, user)
     return Response(content, media_type=media_type,
                     headers={"Cache-Control": "private, max-age=60"})
 

@@ -60,7 +60,8 @@ async def enterprise_post_need(request: Request, user: PageUser) -> Response:
 
 def _post(request: Request, user: PageUser, values: dict[str, str]) -> Response:
     state = request.app.state.service
-    checked = need_form.check(state.application, values, new=True)
+    checked = need_form.check(state.application, values, new=True,
+                              city=need_form.city_of(state.application, user))
     if not checked.ok:
         return _home(request, user, checked, 422)
     need_id = need_form.post(state, user, checked)
@@ -111,7 +112,8 @@ async def enterprise_edit(request: Request, need_id: str, user: PageUser) -> Res
 
 def _edit(request: Request, user: PageUser, need_id: str, values: dict[str, str]) -> Response:
     state = request.app.state.service
-    checked = need_form.check(state.application, values, new=False)
+    checked = need_form.check(state.application, values, new=False,
+                              city=need_form.city_of(state.application, user))
     if not checked.ok:
         return _edit_page(request, user, need_id, checked, 422)
     need_form.edit(state, user, need_id, checked)

@@ -67,7 +67,7 @@ def _new_page(request: Request, user: PageUser, checked: EventForm,
               status_code: int = 200) -> Response:
     state = request.app.state.service
     response = render(request, "event_new.html", user, form=checked,
-                      choices=event_form.choices(state.application),
+                      choices=event_form.choices(state.application, user),
                       labels=event_form.LABELS, errors=checked.errors,
                       values=checked.values)
     response.status_code = status_code
@@ -96,7 +96,7 @@ async def event_create(request: Request, user: PageUser) -> Response:
 def _create(request: Request, user: PageUser, values: dict[str, str], chains: list[str],
             needs: list[str]) -> Response:
     app = request.app.state.service.application
-    checked = event_form.check(app, values, chains, needs)
+    checked = event_form.check(app, values, chains, needs, user)
     if checked.errors:
         return _new_page(request, user, checked, 422)
     event_id = event_form.create(app, checked)

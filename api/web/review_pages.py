@@ -66,7 +66,7 @@ def review_queue(request: Request, state: StateDep, user: PageUser, group: str |
     return render(request, "queue.html", user,
                   items=items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(items),
                   page=page, pages=pages, page_links=_pages(page, pages), filters=filters,
-                  query=query, back=back, choices=review.choices(app), runs=runs,
+                  query=query, back=back, choices=review.choices(app, user), runs=runs,
                   done=done, error=error)
 
 
@@ -127,7 +127,7 @@ def review_detail_page(request: Request, suggestion_id: str, state: StateDep, us
     filters.setdefault("status", "proposed")
     shown = review_detail.page_detail(state.application, user, suggestion_id, filters)
     return render(request, "detail.html", user, error=error, done=done,
-                  back=urlencode(filters), choices=review.choices(state.application),
+                  back=urlencode(filters), choices=review.choices(state.application, user),
                   **shown.context())
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,6 +66,10 @@ class Sink(Protocol):
 
 
 UpsertFn = Callable[[str, Sequence[Record]], UpsertResultLike]
+
+RefuseFn = Callable[[str, Sequence[str]], Mapping[str, str]]
+"""``(entity, ids of a batch) → {id: reason}``: rows to refuse before they are written (a
+city-scoped import refuses the ids of another city's records); each becomes a row error."""
 
 
 @dataclass
@@ -221,7 +225,8 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
                 city: str = "平顶山", progress: bool = True, batch_size: int = 1000,
                 fmt: str | None = None, limits: ImportLimits | None = None,
                 journal: ImportJournal | None = None, started_by: str | None = None,
-                file_name: str | None = None) -> ImportReport:
+                file_name: str | None = None, only_city: bool = False,
+                refuse: RefuseFn | None = None) -> ImportReport:
     """Import one file of ``entity`` records into ``sink``, streaming it in bounded memory.
 
     Args:
@@ -237,6 +242,9 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
         journal: where the import is recorded (the store), or None.
         started_by: who started the import (for the record).
         file_name: the name to record and report (default: the path's name).
+        only_city: rows naming another city than ``city`` are row errors (a city-scoped
+            account's import).
+        refuse: checked for each batch before it is written (:data:`RefuseFn`).
 
     Returns:
         The :class:`ImportReport`.
@@ -256,7 +264,7 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
     if source.total is not None and scan.fmt != "xlsx" and source.total > limits.max_rows:
         raise _too_many_rows(limits, f"{source.total:,}")
     converter = RowConverter(entity, source.headers, taxonomy, default_city,
-                             source.header_row + 1)
+                             source.header_row + 1, only_city=only_city)
     report = _new_report(scan, source, str(path))
     record_id = None
     if journal is not None:
@@ -270,7 +278,7 @@ def import_file(path: str | Path, entity: str, sink: Sink | UpsertFn, *, taxonom
                                    "已导入的行计为「未变」。")
     try:
         _stream(source, converter, upsert, entity, report, limits, batch_size, progress,
-                journal, record_id)
+                journal, record_id, refuse)
     except BaseException as exc:
         if journal is not None and record_id is not None:
             journal.finish_import(record_id, "failed", _counts(report),
@@ -316,14 +324,19 @@ def _counts(report: ImportReport, last_row: int = 0) -> dict[str, int]:
 
 def _stream(source: RowSource, converter: RowConverter, upsert: UpsertFn, entity: str,
             report: ImportReport, limits: ImportLimits, batch_size: int, progress: bool,
-            journal: ImportJournal | None, record_id: str | None) -> None:
+            journal: ImportJournal | None, record_id: str | None,
+            refuse: RefuseFn | None = None) -> None:
     """Convert the rows and upsert them in batches, recording progress after each batch."""
     total = source.total if source.total is None or source.total <= limits.max_rows else None
     bar = _progress(total, progress)
     batch: list[Record] = []
+    numbers: dict[str, int] = {}  # id → row of the batch's records (for refused rows)
     last_row = 0
 
     def flush() -> None:
+        if refuse is not None:
+            _refuse(refuse, entity, batch, numbers, converter.id_header or "", report)
+        numbers.clear()
         _flush(upsert, entity, batch, report)
         if journal is not None and record_id is not None:
             journal.progress_import(record_id, _counts(report, last_row))
@@ -350,9 +363,22 @@ def _stream(source: RowSource, converter: RowConverter, upsert: UpsertFn, entity
                 report.errors.extend(errors)
                 continue
             batch.append(record)
+            numbers[str(getattr(record, "id", ""))] = number
             if len(batch) >= batch_size:
                 flush()
         flush()
+
+
+def _refuse(refuse: RefuseFn, entity: str, batch: list[Record], numbers: Mapping[str, int],
+            id_header: str, report: ImportReport) -> None:
+    """Drop the batch's records that ``refuse`` names, reporting each as a row error."""
+    refused = refuse(entity, [str(getattr(r, "id", "")) for r in batch]) if batch else {}
+    if not refused:
+        return
+    for rid, reason in refused.items():
+        report.rejected += 1
+        report.errors.append(RowError(numbers.get(rid, 0), id_header, reason, rid, "id"))
+    batch[:] = [r for r in batch if str(getattr(r, "id", "")) not in refused]
 
 
 def _flush(upsert: UpsertFn, entity: str, batch: list[Record], report: ImportReport) -> None:

@@ -114,11 +114,14 @@ class RowConverter:
         taxonomy: the vocabularies that canonicalise categorical values.
         city: the canonical default city, for rows that name none.
         first_row: the row number of the first data row (see the module docstring).
+        only_city: rows naming another city than ``city`` are errors (the import of a
+            city-scoped account, issue #14 item 3).
     """
 
     def __init__(self, entity: str, headers: HeaderMap, taxonomy: Taxonomy, city: str,
-                 first_row: int = 2) -> None:
+                 first_row: int = 2, only_city: bool = False) -> None:
         self.entity = entity
+        self.only_city = only_city
         self.model = model_of(entity)
         self.headers = headers
         self.taxonomy = taxonomy
@@ -174,10 +177,15 @@ class RowConverter:
         if header is None or is_empty(value):
             return self.city
         try:
-            return canonical(self.taxonomy, "city", str(value).strip(), None)
+            named = canonical(self.taxonomy, "city", str(value).strip(), None)
         except UnknownValueError as exc:
             errors.append(self._error(row, header, self.headers.columns[header], str(exc), value))
             return self.city
+        if self.only_city and named != self.city:
+            errors.append(self._error(row, header, self.headers.columns[header],
+                                      f"只能导入「{self.city}」的数据，不能导入「{named}」的数据",
+                                      value))
+        return named
 
     def _cell(self, column: Column, value: Any, city: str) -> Any:
         """Convert one non-empty cell; raise :class:`_CellError` with a Chinese reason."""

@@ -14,11 +14,12 @@ class AccountStore(Connected):
 
     def add_user(self, username: str, role: str, *, password_hash: str | None = None,
                  work_group: str | None = None, enterprise_id: str | None = None,
-                 ) -> users.User:
+                 city: str | None = None) -> users.User:
         """Create a service account (see :func:`data.store.users.add_user`)."""
         with self._write() as conn:
             return users.add_user(conn, username, role, password_hash=password_hash,
-                                  work_group=work_group, enterprise_id=enterprise_id)
+                                  work_group=work_group, enterprise_id=enterprise_id,
+                                  city=city)
 
     def get_user(self, username: str) -> users.User | None:
         """The account named ``username``, or None."""

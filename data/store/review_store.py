@@ -42,6 +42,7 @@ class ReviewStore(Connected):
         run_id: str | None = None,
         work_group: str | None = None,
         status: str | None = None,
+        city: str | None = None,
     ) -> list[Suggestion]:
         """Suggestions matching all given filters, ordered by need, rank and id.
 
@@ -51,6 +52,7 @@ class ReviewStore(Connected):
             run_id: only this run's suggestions.
             work_group: only this work group's suggestions.
             status: only suggestions in this status.
+            city: only suggestions whose need belongs to this programme city (in SQL).
 
         Returns:
             The matching suggestions.
@@ -58,7 +60,7 @@ class ReviewStore(Connected):
         filters = {"need_id": need_id, "talent_id": talent_id, "run_id": run_id,
                    "work_group": work_group, "status": status}
         with self._read() as conn:
-            return reviews.list_suggestions(conn, **filters)
+            return reviews.list_suggestions(conn, city=city, **filters)
 
     def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
         """Record a review decision if nobody changed the suggestion meanwhile.
@@ -132,7 +134,7 @@ class ReviewStore(Connected):
     # -- audit ----------------------------------------------------------------------------
 
     def audit(self, *, suggestion_id: str | None = None, actor: str | None = None,
-              work_group: str | None = None, limit: int = 200,
+              work_group: str | None = None, city: str | None = None, limit: int = 200,
               offset: int = 0) -> list[dict[str, Any]]:
         """The audit trail of decisions, newest first (who, when, from, to, why).
 
@@ -140,6 +142,7 @@ class ReviewStore(Connected):
             suggestion_id: only this suggestion's decisions.
             actor: only this actor's.
             work_group: only decisions on suggestions of this work group.
+            city: only decisions on suggestions whose need is of this programme city.
             limit: at most this many.
             offset: skip this many (paging).
 
@@ -148,4 +151,5 @@ class ReviewStore(Connected):
         """
         with self._read() as conn:
             return reviews.audit_rows(conn, suggestion_id=suggestion_id, actor=actor,
-                                      work_group=work_group, limit=limit, offset=offset)
+                                      work_group=work_group, city=city, limit=limit,
+                                      offset=offset)

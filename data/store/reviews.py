@@ -17,7 +17,7 @@ from data.records import Decision, DecisionAction, Suggestion, SuggestionStatus
 from data.store import rows
 from data.store.errors import DuplicateIdError, NotFoundError, VersionConflict
 from data.store.repository import check_unique, chunks
-from data.store.tables import decisions, suggestions
+from data.store.tables import decisions, records, suggestions
 
 STATUS_OF_ACTION: dict[DecisionAction, SuggestionStatus] = {
     DecisionAction.approve: SuggestionStatus.approved,
@@ -63,15 +63,31 @@ def get_suggestion(conn: Connection, id: str) -> Suggestion | None:
     return None if row is None else _to_suggestion(row)
 
 
-def list_suggestions(conn: Connection, **filters: str | None) -> list[Suggestion]:
+def in_city(city: str) -> sa.ColumnElement[bool]:
+    """The suggestion's need (or challenge) and its talent belong to programme city
+    ``city`` (subqueries on ``records``: the city scope of issue #14 item 3, in SQL). A
+    pair across two cities (a province-wide run) is seen by unscoped accounts only."""
+    needs_of_city = sa.select(records.c.id).where(
+        records.c.entity.in_(("needs", "challenges")), records.c.city == city)
+    talents_of_city = sa.select(records.c.id).where(records.c.entity == "talents",
+                                                    records.c.city == city)
+    return sa.and_(suggestions.c.need_id.in_(needs_of_city),
+                   suggestions.c.talent_id.in_(talents_of_city))
+
+
+def list_suggestions(conn: Connection, *, city: str | None = None,
+                     **filters: str | None) -> list[Suggestion]:
     """Suggestions matching every given column filter, ordered by need, rank and id.
 
     Args:
         conn: an open connection.
+        city: only suggestions whose need belongs to this programme city (None: any).
         filters: column=value pairs among need_id, talent_id, run_id, work_group, status;
             ``None`` values are ignored.
     """
     query = sa.select(suggestions)
+    if city is not None:
+        query = query.where(in_city(city))
     for name, value in filters.items():
         if value is not None:
             query = query.where(suggestions.c[name] == str(value))
@@ -142,7 +158,8 @@ def _to_decision(row: Mapping[Any, Any]) -> Decision:
 
 def audit_rows(conn: Connection, *, suggestion_id: str | None = None,
                actor: str | None = None, work_group: str | None = None,
-               limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+               city: str | None = None, limit: int = 200,
+               offset: int = 0) -> list[dict[str, Any]]:
     """The audit trail: decisions newest first with who, when, from, to, why.
 
     Args:
@@ -150,6 +167,7 @@ def audit_rows(conn: Connection, *, suggestion_id: str | None = None,
         suggestion_id: only this suggestion's decisions.
         actor: only this actor's decisions.
         work_group: only decisions on suggestions of this work group.
+        city: only decisions on suggestions whose need belongs to this programme city.
         limit: at most this many rows.
         offset: rows to skip (paging).
 
@@ -166,6 +184,8 @@ def audit_rows(conn: Connection, *, suggestion_id: str | None = None,
         query = query.where(decisions.c.actor == actor)
     if work_group is not None:
         query = query.where(suggestions.c.work_group == work_group)
+    if city is not None:
+        query = query.where(in_city(city))
     query = query.order_by(decisions.c.at.desc(), decisions.c.id.desc()).limit(limit)
     out = []
     for r in conn.execute(query.offset(offset)).mappings():

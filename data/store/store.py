@@ -212,10 +212,11 @@ class Store(Connected):
         run_id: str | None = None,
         work_group: str | None = None,
         status: str | None = None,
+        city: str | None = None,
     ) -> list[Suggestion]:
         """See :meth:`ReviewStore.suggestions`."""
         return self.reviews.suggestions(need_id=need_id, talent_id=talent_id, run_id=run_id,
-                                        work_group=work_group, status=status)
+                                        work_group=work_group, status=status, city=city)
 
     def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
         """See :meth:`ReviewStore.decide`."""
@@ -243,20 +244,21 @@ class Store(Connected):
         return [run.model_dump() for run in self.reviews.runs(kind)]
 
     def audit(self, *, suggestion_id: str | None = None, actor: str | None = None,
-              work_group: str | None = None, limit: int = 200,
+              work_group: str | None = None, city: str | None = None, limit: int = 200,
               offset: int = 0) -> list[dict[str, Any]]:
         """See :meth:`ReviewStore.audit`."""
         return self.reviews.audit(suggestion_id=suggestion_id, actor=actor, work_group=work_group,
-                                  limit=limit, offset=offset)
+                                  city=city, limit=limit, offset=offset)
 
     # -- AccountStore: ``self.accounts`` ----------------------------------------------------------
 
     def add_user(self, username: str, role: str, *, password_hash: str | None = None,
                  work_group: str | None = None, enterprise_id: str | None = None,
-                 ) -> users.User:
+                 city: str | None = None) -> users.User:
         """See :meth:`AccountStore.add_user`."""
         return self.accounts.add_user(username, role, password_hash=password_hash,
-                                      work_group=work_group, enterprise_id=enterprise_id)
+                                      work_group=work_group, enterprise_id=enterprise_id,
+                                      city=city)
 
     def get_user(self, username: str) -> users.User | None:
         """See :meth:`AccountStore.get_user`."""

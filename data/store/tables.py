@@ -16,7 +16,8 @@ exactly these; ``tests/test_store.py`` checks that the two agree.
   failed, resumed); an import killed half-way stays ``running``.
 * ``users`` and ``api_tokens`` (hashes only) — the service's accounts. ``session_epoch``
   revokes sessions (bumped on logout, disable, password change); tokens expire and can be
-  revoked.
+  revoked. ``city`` scopes an account to one programme city (NULL: unscoped, sees every
+  city).
 * ``jobs`` — background jobs of the service (kind, status, progress, result reference).
   ``active_kind`` equals ``kind`` while the job is queued or running and is NULL after; its
   unique constraint lets one job of a kind be active at a time, even across processes.
@@ -164,6 +165,7 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", timestamp(), nullable=False),
     sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("city", sa.String(32), nullable=True),
 )
 
 api_tokens = sa.Table(

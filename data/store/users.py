@@ -37,6 +37,9 @@ class User:
         password_hash: the password hash (None: token only).
         created_at: ISO time of creation.
         session_epoch: sessions issued under an older epoch are revoked.
+        city: the programme city the account is scoped to (it sees that city's data
+            only), or None: unscoped (a province administrator; accounts made before
+            migration 0010).
     """
 
     id: str
@@ -48,12 +51,14 @@ class User:
     password_hash: str | None = None
     created_at: str = ""
     session_epoch: int = 0
+    city: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The account without its password hash (JSON-ready)."""
         return {"id": self.id, "username": self.username, "role": self.role,
                 "work_group": self.work_group, "enterprise_id": self.enterprise_id,
-                "disabled": self.disabled, "created_at": self.created_at}
+                "disabled": self.disabled, "created_at": self.created_at,
+                "city": self.city}
 
 
 def _to_user(row: Mapping[Any, Any]) -> User:
@@ -62,7 +67,8 @@ def _to_user(row: Mapping[Any, Any]) -> User:
                 work_group=row["work_group"], enterprise_id=row["enterprise_id"],
                 disabled=bool(row["disabled"]), password_hash=row["password_hash"],
                 created_at=rows.utc(created).isoformat() if created else "",
-                session_epoch=int(row.get("session_epoch") or 0))
+                session_epoch=int(row.get("session_epoch") or 0),
+                city=row.get("city") or None)
 
 
 def check_role(role: str, work_group: str | None, enterprise_id: str | None) -> None:
@@ -76,8 +82,10 @@ def check_role(role: str, work_group: str | None, enterprise_id: str | None) -> 
 
 
 def add_user(conn: Connection, username: str, role: str, *, password_hash: str | None = None,
-             work_group: str | None = None, enterprise_id: str | None = None) -> User:
-    """Create an account.
+             work_group: str | None = None, enterprise_id: str | None = None,
+             city: str | None = None) -> User:
+    """Create an account (``city``: its programme city, None for an unscoped account; the
+    caller checks the name against the taxonomy).
 
     Raises:
         ValueError: unknown role or a missing binding.
@@ -90,7 +98,7 @@ def add_user(conn: Connection, username: str, role: str, *, password_hash: str |
            "password_hash": password_hash,
            "work_group": work_group if role == "reviewer" else None,
            "enterprise_id": enterprise_id if role == "enterprise" else None,
-           "disabled": False, "created_at": rows.now()}
+           "disabled": False, "created_at": rows.now(), "city": city or None}
     conn.execute(sa.insert(users), [row])
     return _to_user(row)
 

@@ -26,26 +26,26 @@ Writer = Annotated[User, Depends(require("events.write"))]
 @router.get("", summary="对接活动列表", response_model=EventList)
 def list_events(user: Reader, state: StateDep) -> JSONObject:
     """Stored events and the sample event."""
-    return events.listing(state.application)
+    return events.listing(state.application, user)
 
 
 @router.get("/{event_id}", summary="查看对接活动", response_model=Event)
 def read_event(event_id: str, user: Reader, state: StateDep) -> Event:
     """One event."""
-    return events.get(state.application, event_id)
+    return events.get(state.application, event_id, user)
 
 
 @router.post("", status_code=201, summary="新建或替换对接活动", response_model=Event)
 def put_event(user: Writer, state: StateDep, event: Event = Body(...)) -> JSONObject:
     """Store an event (same id: replaced)."""
-    return events.put(state.application, event)
+    return events.put(state.application, event, user)
 
 
 @router.delete("/{event_id}", status_code=204, summary="删除对接活动", response_model=None,
                response_class=Response, responses={204: {"description": "已删除"}})
 def delete_event(event_id: str, user: Writer, state: StateDep) -> Response:
     """Delete a stored event."""
-    events.delete(state.application, event_id)
+    events.delete(state.application, event_id, user)
     return Response(status_code=204)
 
 

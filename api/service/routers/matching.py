@@ -37,7 +37,7 @@ def match_need(need_id: str, user: Annotated[User, Depends(require("matches.need
 def match_talent(talent_id: str, user: Annotated[User, Depends(require("matches.talent"))],
                  state: StateDep, k: int = Query(20, ge=1, le=100)) -> JSONObject:
     """Needs and 归根 projects for a talent."""
-    return matching.talent_matches(state.workflows, talent_id, k)
+    return matching.talent_matches_for(state, user, talent_id, k)
 
 
 @router.get("/challenges/{challenge_id}/leads", summary="揭榜挂帅：揭榜人与团队",
@@ -45,7 +45,7 @@ def match_talent(talent_id: str, user: Annotated[User, Depends(require("matches.
 def leads(challenge_id: str, user: Annotated[User, Depends(require("leads"))],
           state: StateDep, n: int = Query(10, ge=1, le=50)) -> JSONObject:
     """Eligible leads and a proposed team for a challenge."""
-    return matching.leads(state.workflows, challenge_id, n)
+    return matching.leads_for(state, user, challenge_id, n)
 
 
 @router.post("/pairing-runs", status_code=202, response_model=JobOut,
