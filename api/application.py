@@ -245,14 +245,13 @@ class Application:
         from embeddings.tokenize import Tokenizer
         from matching.calibration import (
             FEATURE_SETS,
-            matcher_candidates,
-            text_search,
             train_self_supervised,
         )
         from matching.matcher import Matcher
         from matching.ranker import scorer_info
         from matching.selfsup import hold_out
         from matching.tables import MatchingTables
+        from matching.training_sources import matcher_candidates, text_search
 
         talents = each(Talent, self.store.iter("talents"))
         if len(talents) > library_max:

@@ -236,7 +236,7 @@ def ranking_ece(ranking: Ranking, qrels: Qrels, depth: int = ECE_DEPTH) -> float
     Returns:
         The ECE.
     """
-    from matching.calibration import expected_calibration_error
+    from matching.strength import expected_calibration_error
 
     probs, labels = [], []
     for need_id, pairs in ranking.items():
@@ -262,7 +262,7 @@ def strength_split(ranking: Ranking, qrels: Qrels, need_ids: Sequence[str]
     Returns:
         ``{"flagged_share", "mrr_flagged", "mrr_unflagged"}`` (None where no need counts).
     """
-    from matching.calibration import strength
+    from matching.strength import strength
 
     groups: dict[bool, list[float]] = {True: [], False: []}
     for nid in need_ids:

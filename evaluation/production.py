@@ -28,12 +28,11 @@ from matching.calibration import (
     ORDER_FEATURES,
     CandidateFn,
     SearchFn,
-    matcher_candidates,
-    text_search,
     train_self_supervised,
 )
 from matching.matcher import Matcher
 from matching.ranker import RankerModel
+from matching.training_sources import matcher_candidates, text_search
 
 PSEUDO_LIMIT = 2000
 """Pseudo-needs per training run (as ``ranker train --self-supervised`` by default)."""

@@ -30,14 +30,10 @@ out-of-fold pseudo-needs, it ranks the answers at least as well as the fused sco
 (``oof_mrr_pseudo`` ≥ ``fused_mrr_pseudo``); otherwise the run falls back to the
 order-preserving model and records ``fallback_keep_order`` in the version's metrics.
 
-**Weak needs.** A need whose best ten candidates give less than :data:`WEAK_THRESHOLD` chance
-that one of them is right (:func:`top_coverage`) is flagged 匹配较弱; below
-:data:`NONE_THRESHOLD` 无合适人选 (see :func:`strength`). Both are probabilities on the
-calibrated scale, so they mean the same for every need; docs/ranking.md shows how often they
-fire on real data and how much worse the flagged needs really are.
+**Weak needs** (匹配较弱 / 无合适人选) are judged on this scale by :mod:`matching.strength`.
 
 No SQL, HTTP or files: the caller passes a search function over the library
-(:data:`SearchFn`) and saves the returned model.
+(:data:`SearchFn`; adapters in :mod:`matching.training_sources`) and saves the returned model.
 """
 
 from __future__ import annotations
@@ -45,7 +41,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -58,9 +53,7 @@ from matching.features import HitLike
 from matching.ranker import RankerModel
 from matching.scorer import SCORER_FEATURES, to_matrix
 from matching.selfsup import NEAR_DUPLICATE, PseudoNeed, bigram_set, pseudo_needs
-
-if TYPE_CHECKING:
-    from matching.matcher import Matcher
+from matching.strength import expected_calibration_error
 
 POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
 TOPIC_FEATURES = ("dense", "lexical", "coverage", "retrieval", "dense_profile", "dense_items",
@@ -97,18 +90,11 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "default": DEFAULT_FEATURES, "keep-order": ORDER_FEATURES, "all": LEARNED_FEATURES}
 """The feature sets ``ranker train --self-supervised`` offers, by name."""
 
-STRENGTH_DEPTH = 10
-"""A need's strength is judged on its best ``STRENGTH_DEPTH`` candidates (what a user reads)."""
-WEAK_THRESHOLD = 0.3
-"""Chance that one of the best ten is right below this: the need is flagged 匹配较弱."""
-NONE_THRESHOLD = 0.1
-"""Below this: 无合适人选 (no suitable candidate)."""
 
 TRAIN_DEPTH = 50
 """Candidates per pseudo-need used for training: the head a user sees."""
 DEFAULT_C = 0.5
 FOLDS = 5
-ECE_BINS = 10
 
 SearchFn = Callable[[Sequence[Need]], list[list[HitLike]]]
 """Hits over the training library for each need, best first."""
@@ -157,33 +143,6 @@ def calibration_matrix(values: np.ndarray, fused: np.ndarray,
         raise ValueError(f"评分模型的特征 {unknown} 已不存在，请重新运行 "
                          "`talentmatch ranker train --self-supervised` (model features unknown)")
     return np.stack([col[n] for n in names], axis=1)
-
-
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray,
-                               bins: int = ECE_BINS) -> float:
-    """Expected calibration error over equal-width probability bins.
-
-    ``Σ_b (n_b / n) · |mean label_b − mean probability_b|``.
-
-    Args:
-        probs: predicted probabilities in [0, 1].
-        labels: 0/1 outcomes.
-        bins: number of bins.
-
-    Returns:
-        The ECE (0 = perfectly calibrated); 0 for no pairs.
-    """
-    p = np.asarray(probs, dtype=np.float64).ravel()
-    y = np.asarray(labels, dtype=np.float64).ravel()
-    if p.size == 0:
-        return 0.0
-    which = np.minimum((p * bins).astype(np.int64), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        sel = which == b
-        if sel.any():
-            total += sel.sum() / p.size * abs(float(y[sel].mean()) - float(p[sel].mean()))
-    return float(total)
 
 
 @dataclass
@@ -446,90 +405,3 @@ def _fit_keeping_order(examples: Examples, decisions: Sequence[tuple[Mapping[str
     model = fit_calibrated(examples, decisions, names=("fused",))
     model.metrics["fallback_fused_only"] = 1.0
     return model
-
-
-def top_coverage(probabilities: Sequence[float], k: int = STRENGTH_DEPTH) -> float:
-    """Chance that at least one of the best ``k`` candidates is right: ``1 − Π (1 − pᵢ)``.
-
-    One candidate's probability is low whenever many talents fit a need (the mass spreads
-    over them), so a need's strength is judged on its head, not on its best candidate.
-
-    Args:
-        probabilities: calibrated probabilities of the need's candidates.
-        k: how many of the best count.
-
-    Returns:
-        The chance, in [0, 1] (0 for no candidate).
-    """
-    best = sorted((min(1.0, max(0.0, float(p))) for p in probabilities), reverse=True)[:k]
-    return float(1.0 - np.prod([1.0 - p for p in best])) if best else 0.0
-
-
-def strength(probabilities: Sequence[float]) -> str:
-    """How strong a need's candidates are, on the calibrated scale.
-
-    Args:
-        probabilities: calibrated probabilities of the need's candidates.
-
-    Returns:
-        ``"none"`` (无合适人选: :func:`top_coverage` below :data:`NONE_THRESHOLD`),
-        ``"weak"`` (匹配较弱: below :data:`WEAK_THRESHOLD`) or ``"ok"``.
-    """
-    cover = top_coverage(probabilities)
-    if cover < NONE_THRESHOLD:
-        return "none"
-    return "weak" if cover < WEAK_THRESHOLD else "ok"
-
-
-STRENGTH_ZH = {"none": "无合适人选", "weak": "匹配较弱", "ok": ""}
-
-
-def matcher_candidates(matcher: Matcher) -> Callable[[list[Talent]], CandidateFn]:
-    """Candidate functions from the matcher's fused scoring (features, no rules).
-
-    Args:
-        matcher: a matcher (its fused weights score the candidates).
-
-    Returns:
-        ``build(library)`` giving the :data:`CandidateFn` over that library.
-    """
-
-    def build(library: list[Talent]) -> CandidateFn:
-        by_id = {t.id: t for t in library}
-
-        def candidates(need: Need, hits: Sequence[HitLike]
-                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
-            cands = matcher.candidates(need, hits, by_id)
-            values = to_matrix([c.values for c in cands], SCORER_FEATURES)
-            return [c.talent_id for c in cands], values, matcher.fused.score(values)[0]
-
-        return candidates
-
-    return build
-
-
-def text_search(build: Callable[[list[tuple[str, str, list[str]]]],
-                                Callable[[Sequence[str]], Sequence[Sequence[HitLike]]]],
-                render_talent: Callable[[Talent], tuple[str, list[str]]],
-                render_need: Callable[[Need], str]) -> Callable[[list[Talent]], SearchFn]:
-    """Adapt a text search builder (``embeddings.hybrid.library_search``) to records.
-
-    Args:
-        build: builds a text search over ``(id, profile, items)`` documents.
-        render_talent: a talent's profile and item texts.
-        render_need: a need's query text.
-
-    Returns:
-        ``build_search(library)`` as :func:`train_self_supervised` wants it.
-    """
-
-    def build_search(library: list[Talent]) -> SearchFn:
-        docs = [(t.id, *render_talent(t)) for t in library]
-        search = build(docs)
-
-        def run(needs: Sequence[Need]) -> list[list[HitLike]]:
-            return [list(h) for h in search([render_need(n) for n in needs])]
-
-        return run
-
-    return build_search

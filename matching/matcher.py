@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from data.records import Enterprise, Need, Project, Talent
-from matching.calibration import STRENGTH_ZH, calibration_matrix, strength, top_coverage
+from matching.calibration import calibration_matrix
 from matching.explain import ExplanationPart, explain
 from matching.features import (
     HitLike,
@@ -60,6 +60,7 @@ from matching.scorer import (
     pool_max,
     to_matrix,
 )
+from matching.strength import STRENGTH_ZH, strength, top_coverage
 from matching.tables import MatchingTables
 
 HOME_TIE_WEIGHT = 0.15

@@ -14,22 +14,24 @@ from matching.calibration import (
     DEFAULT_FEATURES,
     LEARNED_FEATURES,
     LEXICAL_FEATURES,
-    NONE_THRESHOLD,
     ORDER_FEATURES,
-    WEAK_THRESHOLD,
     Examples,
     calibration_matrix,
     collect_examples,
-    expected_calibration_error,
     fit_calibrated,
     fit_checked,
     near_duplicate_filter,
-    strength,
-    top_coverage,
     train_self_supervised,
 )
 from matching.scorer import SCORER_FEATURES
 from matching.selfsup import hold_out, near_duplicates, pseudo_needs
+from matching.strength import (
+    NONE_THRESHOLD,
+    WEAK_THRESHOLD,
+    expected_calibration_error,
+    strength,
+    top_coverage,
+)
 
 
 def _talent(i: int, titles: Sequence[tuple[str, int | None]], direction: str = "") -> Talent:
