@@ -41,16 +41,18 @@ def _ids(rows: list[JSONObject], key: str) -> list[str]:
     return [str(r[key]) for r in rows]
 
 
-def _in_city(state: ServiceState, user: User, result: JSONObject) -> JSONObject:
-    """``result`` without the matches of talents outside a city-scoped caller's city (the
-    cached result is shared: a new dict is returned, the cached one is not touched)."""
+def _in_city(state: ServiceState, user: User, result: JSONObject,
+             keys: tuple[str, str] = ("matches", "dropped")) -> JSONObject:
+    """``result`` without the rows (under ``keys``) of talents outside a city-scoped
+    caller's city (the cached result is shared: a new dict is returned, the cached one is
+    not touched)."""
     if cities.scope(user) is None:
         return result
-    matches, dropped = _rows(result, "matches"), _rows(result, "dropped")
+    rows = {key: _rows(result, key) for key in keys}
     talents = many(Talent, state.application.store.get_many(
-        "talents", _ids(matches, "talent_id") + _ids(dropped, "talent_id")))
-    kept: JSONObject = {"matches": cast(list[JSON], cities.keep(user, matches, talents)),
-                        "dropped": cast(list[JSON], cities.keep(user, dropped, talents))}
+        "talents", [i for key in keys for i in _ids(rows[key], "talent_id")]))
+    kept: JSONObject = {key: cast(list[JSON], cities.keep(user, rows[key], talents))
+                        for key in keys}
     return {**result, **kept}
 
 
@@ -150,12 +152,4 @@ def leads_for(state: ServiceState, user: User, challenge_id: str, n: int) -> JSO
     if challenge is None:
         raise NotFound(message)
     cities.check(user, challenge, message)
-    result = leads(state.workflows, challenge_id, n)
-    if cities.scope(user) is None:
-        return result
-    found, team = _rows(result, "leads"), _rows(result, "team")
-    talents = many(Talent, state.application.store.get_many(
-        "talents", _ids(found, "talent_id") + _ids(team, "talent_id")))
-    kept: JSONObject = {"leads": cast(list[JSON], cities.keep(user, found, talents)),
-                        "team": cast(list[JSON], cities.keep(user, team, talents))}
-    return {**result, **kept}
+    return _in_city(state, user, leads(state.workflows, challenge_id, n), ("leads", "team"))
