@@ -52,7 +52,7 @@ from data.records import Need, Talent
 from matching.features import HitLike
 from matching.ranker import RankerModel
 from matching.scorer import SCORER_FEATURES, to_matrix
-from matching.selfsup import NEAR_DUPLICATE, PseudoNeed, bigram_set, pseudo_needs
+from matching.selfsup import PseudoNeed, bigram_set, pseudo_needs, shares_bigrams
 from matching.strength import expected_calibration_error
 
 POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
@@ -76,11 +76,9 @@ LEXICAL_FEATURES = ("lexical", "coverage", "bm25_words", "bm25_chars")
 """Raw word overlap between the need and the talent. A pseudo-need is a title its answer
 wrote, next to the other titles of the same person, so shared words are a stronger cue on
 pseudo-needs than on a need an enterprise writes in its own words; a model free to weigh
-them learns to trust them too much (on the sample: nDCG@10 0.541 with them, 0.577 without;
+them learns to trust them too much (on the sample: nDCG@10 0.563 with them, 0.584 without;
 docs/quality.md). BM25 still reaches the default model through ``retrieval`` and ``fused``."""
-DEFAULT_FEATURES: tuple[str, ...] = tuple(
-    n for n in dict.fromkeys((*TOPIC_FEATURES, *POOL_FEATURES, *NEED_FEATURES))
-    if n not in LEXICAL_FEATURES)
+DEFAULT_FEATURES: tuple[str, ...] = tuple(n for n in ALL_FEATURES if n not in LEXICAL_FEATURES)
 """The default model: the fused and retrieval scores, the raw cosines, the pool and the
 need-level features, re-weighed from the library's pseudo-needs (see the module doc)."""
 LEARNED_FEATURES: tuple[str, ...] = ALL_FEATURES
@@ -222,15 +220,14 @@ def near_duplicate_filter(library: Sequence[Talent]) -> Callable[[PseudoNeed, st
     Returns:
         ``exclude(pseudo_need, talent_id)`` for :func:`collect_examples`.
     """
-    grams = {t.id: [g for g in (bigram_set(a.title) for a in t.achievements) if g]
-             for t in library}
+    grams = {t.id: [bigram_set(a.title) for a in t.achievements] for t in library}
+    needs: dict[str, set[str]] = {}  # each pseudo-need's bigrams, computed once
 
     def exclude(p: PseudoNeed, talent_id: str) -> bool:
-        need = bigram_set(p.need.title)
-        if not need:
-            return False
-        return any(len(need & g) / min(len(need), len(g)) >= NEAR_DUPLICATE
-                   for g in grams.get(talent_id, ()))
+        need = needs.get(p.need.id)
+        if need is None:
+            need = needs[p.need.id] = bigram_set(p.need.title)
+        return any(shares_bigrams(need, g) for g in grams.get(talent_id, ()))
 
     return exclude
 

@@ -72,10 +72,23 @@ def near_duplicates(a: str, b: str, threshold: float = NEAR_DUPLICATE) -> bool:
     Returns:
         True when they are near duplicates.
     """
-    ba, bb = bigram_set(a), bigram_set(b)
-    if not ba or not bb:
+    return shares_bigrams(bigram_set(a), bigram_set(b), threshold)
+
+
+def shares_bigrams(a: set[str], b: set[str], threshold: float = NEAR_DUPLICATE) -> bool:
+    """:func:`near_duplicates` on titles' precomputed :func:`bigram_set`.
+
+    Args:
+        a: one title's bigrams.
+        b: the other's.
+        threshold: the share of the smaller set that must be shared.
+
+    Returns:
+        True when they are near duplicates (never for an empty set).
+    """
+    if not a or not b:
         return False
-    return len(ba & bb) / min(len(ba), len(bb)) >= threshold
+    return len(a & b) / min(len(a), len(b)) >= threshold
 
 
 def _held_out_index(items: Sequence[Achievement]) -> int:
