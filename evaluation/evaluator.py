@@ -15,8 +15,9 @@ with floats rounded to 4 places (``None`` where undefined, see below).
   :func:`evaluation.metrics.pairwise_loss`); ``None`` when no talent has two different labels.
 * ``ece`` (expected calibration error, :func:`ranking_ece`) only for methods whose scores are
   calibrated probabilities (``method.calibrated``), else ``None``; such methods also report
-  ``flagged_share``, ``mrr_flagged`` and ``mrr_unflagged`` (:func:`strength_split`: how
-  often the 匹配较弱 flag fires and how much worse the flagged needs really are).
+  ``flagged_share``, ``mrr_flagged``, ``mrr_unflagged`` and ``chance_ece``
+  (:func:`strength_split`: how often the 匹配较弱 flag fires, how much worse the flagged
+  needs really are, and the ECE of the need's "one of the best ten is right" chance).
 * qrels entries naming a need or talent that is not in the input are dropped and counted
   (:func:`check_qrels`); they are logged as a warning, never an error.
 * The ``random`` baseline is always evaluated (added first when not asked for), so the report
@@ -216,7 +217,9 @@ def evaluate(
             calibrated = getattr(method, "calibrated", False)
             values["ece"] = ranking_ece(ranking, check.qrels) if calibrated else None
             if calibrated:
-                values.update(strength_split(ranking, check.qrels, need_ids))
+                model = getattr(method, "model", None)
+                values.update(strength_split(ranking, check.qrels, need_ids,
+                                             getattr(model, "head", ())))
             results[method.name] = _rounded(values)
     return {"n_needs": len(needs), "n_talents": len(talents), "methods": results}
 
@@ -247,39 +250,48 @@ def ranking_ece(ranking: Ranking, qrels: Qrels, depth: int = ECE_DEPTH) -> float
     return expected_calibration_error(np.array(probs), np.array(labels))
 
 
-def strength_split(ranking: Ranking, qrels: Qrels, need_ids: Sequence[str]
-                   ) -> dict[str, float | None]:
-    """How the weak-need flag does: share flagged, and MRR of flagged vs other needs.
+def strength_split(ranking: Ranking, qrels: Qrels, need_ids: Sequence[str],
+                   head: Sequence[float] = ()) -> dict[str, float | None]:
+    """How the weak-need flag does: share flagged, MRR of flagged vs other needs, and how
+    well the need's chance (that one of its best ten is right) is calibrated.
 
-    A need is flagged when :func:`matching.calibration.strength` of its calibrated scores
+    A need is flagged when :func:`matching.strength.strength` of its calibrated scores
     says ``weak`` or ``none``. Only needs with a relevant talent count.
 
     Args:
         ranking: the method's ranking (scores are probabilities).
         qrels: the judgements.
         need_ids: the needs in order.
+        head: the method's head model (:func:`matching.strength.head_chance`).
 
     Returns:
-        ``{"flagged_share", "mrr_flagged", "mrr_unflagged"}`` (None where no need counts).
+        ``{"flagged_share", "mrr_flagged", "mrr_unflagged", "chance_ece"}`` (None where no
+        need counts); ``chance_ece`` is the ECE of :func:`matching.strength.head_chance`
+        against "a relevant talent is among the best ten".
     """
-    from matching.strength import strength
+    from matching.strength import STRENGTH_DEPTH, expected_calibration_error, head_chance, strength
 
     groups: dict[bool, list[float]] = {True: [], False: []}
+    chances, hits = [], []
     for nid in need_ids:
         judged = {t for t, g in qrels.get(nid, {}).items() if g > 0}
         if not judged:
             continue
         pairs = ranking.get(nid, [])
-        flagged = strength([s for _, s in pairs]) != "ok"
+        flagged = strength([s for _, s in pairs], head) != "ok"
         rr = next((1.0 / (i + 1) for i, (t, _) in enumerate(pairs) if t in judged), 0.0)
         groups[flagged].append(rr)
+        chances.append(head_chance([s for _, s in pairs], head))
+        hits.append(float(any(t in judged for t, _ in pairs[:STRENGTH_DEPTH])))
     total = len(groups[True]) + len(groups[False])
 
     def mean(xs: list[float]) -> float | None:
         return sum(xs) / len(xs) if xs else None
 
     return {"flagged_share": len(groups[True]) / total if total else None,
-            "mrr_flagged": mean(groups[True]), "mrr_unflagged": mean(groups[False])}
+            "mrr_flagged": mean(groups[True]), "mrr_unflagged": mean(groups[False]),
+            "chance_ece": expected_calibration_error(np.array(chances), np.array(hits))
+            if total else None}
 
 
 def _progress_bar(enabled: bool) -> Progress:

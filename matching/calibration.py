@@ -53,7 +53,7 @@ from matching.features import HitLike
 from matching.ranker import RankerModel
 from matching.scorer import SCORER_FEATURES, to_matrix
 from matching.selfsup import PseudoNeed, bigram_set, pseudo_needs, shares_bigrams
-from matching.strength import expected_calibration_error
+from matching.strength import STRENGTH_DEPTH, expected_calibration_error, fit_head, head_features
 
 POOL_FEATURES = ("fused", "fused_gap", "fused_log_rank", "dense_profile_gap", "dense_items_gap")
 TOPIC_FEATURES = ("dense", "lexical", "coverage", "retrieval", "dense_profile", "dense_items",
@@ -298,6 +298,7 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
             "未保存新版本，继续使用现有评分")
     probs = 1.0 / (1.0 + np.exp(-(a * oof + b)))
     self_sup = len(examples.y)
+    head, head_metrics = _fit_head(probs[:self_sup], y[:self_sup], groups[:self_sup])
     metrics = {
         "pseudo_needs": float(examples.n_needs),
         "pseudo_needs_found": float(examples.n_found),
@@ -308,10 +309,29 @@ def fit_calibrated(examples: Examples, decisions: Sequence[tuple[Mapping[str, fl
                                              examples.y, examples.groups, examples.n_needs), 4),
         "oof_ece": round(expected_calibration_error(probs, y), 4),
         "decisions": float(len(decisions)),
+        **head_metrics,
     }
     return RankerModel(scaler, model, tuple(names), len(y), int(y.sum()), metrics,
                        datetime.now(UTC).isoformat(timespec="seconds"), name="calibrated",
-                       kind="calibrated", platt=(a, b))
+                       kind="calibrated", platt=(a, b), head=head)
+
+
+def _fit_head(probs: np.ndarray, y: np.ndarray, groups: np.ndarray
+              ) -> tuple[tuple[float, ...], dict[str, float]]:
+    """The weak-need head model on the pseudo-needs' out-of-fold probabilities.
+
+    Each pseudo-need's best :data:`~matching.strength.STRENGTH_DEPTH` candidates by
+    probability (what the service shows first) give its head features; the label is
+    whether its answer is among them.
+    """
+    heads, hits = [], []
+    for g in np.unique(groups):
+        sel = groups == g
+        p, labels = probs[sel], y[sel]
+        top = np.lexsort((np.arange(p.size), -p))[:STRENGTH_DEPTH]
+        heads.append(head_features(p))
+        hits.append(int(labels[top].any()))
+    return fit_head(np.array(heads), np.array(hits))
 
 
 def train_self_supervised(talents: Sequence[Talent], build_search: Callable[[list[Talent]], SearchFn],

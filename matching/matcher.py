@@ -60,7 +60,7 @@ from matching.scorer import (
     pool_max,
     to_matrix,
 )
-from matching.strength import STRENGTH_ZH, strength, top_coverage
+from matching.strength import STRENGTH_ZH, head_chance, strength
 from matching.tables import MatchingTables
 
 HOME_TIE_WEIGHT = 0.15
@@ -111,6 +111,9 @@ class MatchResult:
     scorer: str
     strength: str = ""
     """``ok`` / ``weak`` (匹配较弱) / ``none`` (无合适人选) with a calibrated scorer, else ""."""
+    chance: float | None = None
+    """Chance that one of the best ten is right (:func:`matching.strength.head_chance`, over
+    every kept candidate, not only the ``k`` returned); None without a calibrated scorer."""
 
     @property
     def best_probability(self) -> float | None:
@@ -121,8 +124,7 @@ class MatchResult:
     @property
     def coverage(self) -> float | None:
         """Chance that one of the best ten is right (calibrated scorer only)."""
-        probs = [m.probability for m in self.matches if m.probability is not None]
-        return top_coverage(probs) if probs else None
+        return self.chance
 
     @property
     def strength_zh(self) -> str:
@@ -260,7 +262,10 @@ class Matcher:
                                 final if calibrated else None))
         result = MatchResult(need.id, ranked, dropped, self.scorer.name)
         if calibrated:
-            result.strength = strength([m.score for m in ranked])
+            assert isinstance(self.ranker, RankerModel)
+            finals = [f for f, _, _ in kept]
+            result.chance = head_chance(finals, self.ranker.head)
+            result.strength = strength(finals, self.ranker.head)
         return result
 
     def rules(self, need: Need, talents: Sequence[Talent], enterprise: Enterprise | None = None

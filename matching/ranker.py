@@ -68,6 +68,8 @@ class RankerModel:
     name: str = "ranker"
     kind: str = "decisions"
     platt: tuple[float, float] = (1.0, 0.0)
+    head: tuple[float, ...] = ()
+    """The weak-need head model (:func:`matching.strength.fit_head`); empty: none."""
 
     # -- scoring ----------------------------------------------------------------------------
     def score(self, features_matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +130,7 @@ class RankerModel:
             "n_examples": self.n_examples, "n_positive": self.n_positive,
             "feature_names": list(self.feature_names), "coefficients": self.coefficients,
             "intercept": float(self.model.intercept_[0]), "metrics": dict(self.metrics),
-            "kind": self.kind, "platt": list(self.platt),
+            "kind": self.kind, "platt": list(self.platt), "head": list(self.head),
         }
 
     # -- persistence ------------------------------------------------------------------------
@@ -182,7 +184,8 @@ class RankerModel:
                    int(meta["n_examples"]), int(meta["n_positive"]), dict(meta["metrics"]),
                    str(meta["trained_at"]), int(meta["version"]),
                    name=str(meta.get("scorer", "ranker")),
-                   kind=str(meta.get("kind", "decisions")), platt=(float(a), float(b)))
+                   kind=str(meta.get("kind", "decisions")), platt=(float(a), float(b)),
+                   head=tuple(float(v) for v in meta.get("head", ())))
 
 
 def versions(root: Path | str) -> list[int]:
