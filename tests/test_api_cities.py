@@ -509,6 +509,22 @@ def test_a_scoped_admin_imports_its_citys_rows_only(env: Env) -> None:
     assert store.get("projects", "NY-PI-2") is None
 
 
+def test_the_import_journal_shows_the_callers_citys_imports(env: Env) -> None:
+    started = {}
+    for city in (PDS, NY):
+        data = f"项目编号,项目名称,项目状态\nJ-{city}-{uuid.uuid4().hex[:6]},{city}日志项目,意向\n"
+        r = env.client.post("/api/v1/import/projects", headers=env.h(f"admin@{city}"),
+                            files={"file": (f"{city}.csv", data.encode(), "text/csv")})
+        assert r.status_code == 200, r.text
+        started[city] = f"c-admin-{city}"
+    for city in (PDS, NY):
+        seen = env.get(f"admin@{city}", "/api/v1/imports", limit=1000).json()
+        who = {i["started_by"] for i in seen["items"] + seen["incomplete"]}
+        assert started[city] in who and started[other(city)] not in who, who
+    everyone = env.get("province", "/api/v1/imports", limit=1000).json()["items"]
+    assert {started[PDS], started[NY]} <= {i["started_by"] for i in everyone}
+
+
 def test_jobs_of_another_city_are_not_shown(env: Env) -> None:
     made = env.client.post("/api/v1/events/EV-ny/shortlist", headers=env.h(f"organizer@{NY}"),
                            json={"m": 1})

@@ -48,3 +48,16 @@ def test_search_suggestions_and_audit_filter_by_city_in_sql(store: Store) -> Non
     assert len(store.suggestions()) == 4  # S0004 pairs two cities: unscoped callers only
     assert {d["suggestion_id"] for d in store.audit(city="南阳")} == {"S0002", "S0003"}
     assert {d["suggestion_id"] for d in store.audit(city="平顶山")} == {"S0001"}
+
+
+def test_the_import_journal_filters_by_the_starting_accounts_city(store: Store) -> None:
+    store.add_user("ny-admin", "admin", city="南阳")
+    store.add_user("pds-admin", "admin", city="平顶山")
+    store.add_user("province", "admin")
+    for who in ("ny-admin", "pds-admin", "province"):
+        store.start_import({"entity": "talents", "file_name": f"{who}.csv",
+                            "file_hash": who, "file_size": 1, "format": "csv",
+                            "started_by": who})
+    assert [i["started_by"] for i in store.imports(city="南阳")] == ["ny-admin"]
+    assert [i["started_by"] for i in store.incomplete_imports(city="平顶山")] == ["pds-admin"]
+    assert {i["started_by"] for i in store.imports()} == {"ny-admin", "pds-admin", "province"}

@@ -107,11 +107,12 @@ def import_file(app: Application, entity: str, path: Path, *, progress: bool = F
                            file_name=file_name, only_city=only_city)
 
 
-def journal(app: Application, limit: int) -> JSONObject:
-    """The latest imports, newest first, and the ones that did not complete."""
-    store = app.store
-    return {"items": list(store.imports(limit=limit)),
-            "incomplete": list(store.incomplete_imports())}
+def journal(app: Application, user: User, limit: int) -> JSONObject:
+    """The latest imports, newest first, and the ones that did not complete (a city-scoped
+    caller: those its city's accounts started)."""
+    store, city = app.store, cities.scope(user)
+    return {"items": list(store.imports(limit=limit, city=city)),
+            "incomplete": list(store.incomplete_imports(city=city))}
 
 
 def export_file(app: Application, user: User, entity: str, fmt: str,

@@ -95,7 +95,7 @@ def import_page(request: Request, state: StateDep, user: PageUser,
     report = (shown or {}).get("result") if shown and shown.get("status") == "succeeded" \
         else None
     return render(request, "admin_import.html", user, entities=ENTITY_LABELS, job=shown,
-                  report=report, error=None, journal=transfer.journal(state.application, 10))
+                  report=report, error=None, journal=transfer.journal(state.application, user, 10))
 
 
 @router.post("/admin/import", response_class=HTMLResponse)
@@ -110,11 +110,11 @@ def import_upload(request: Request, state: StateDep, user: PageUser, entity: str
     except DomainError as exc:
         return render(request, "admin_import.html", user, entities=ENTITY_LABELS, job=None,
                       report=None, error=exc.message,
-                      journal=transfer.journal(state.application, 10))
+                      journal=transfer.journal(state.application, user, 10))
     if queued:
         return _go("/admin/import", job=str(answer["id"]))
     return render(request, "admin_import.html", user, entities=ENTITY_LABELS, job=None,
-                  report=answer, error=None, journal=transfer.journal(state.application, 10))
+                  report=answer, error=None, journal=transfer.journal(state.application, user, 10))
 
 
 # -- 发起结对 -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from data.store import rows
-from data.store.tables import imports
+from data.store.tables import imports, users
 
 COUNTS = ("rows", "inserted", "updated", "unchanged", "rejected", "last_row")
 INCOMPLETE = ("running", "failed")
@@ -79,9 +79,17 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def listing(conn: Connection, *, entity: str | None = None, file_hash: str | None = None,
-            incomplete_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-    """Import records, newest first, each with an ``incomplete`` flag."""
+            incomplete_only: bool = False, limit: int = 100,
+            city: str | None = None) -> list[dict[str, Any]]:
+    """Import records, newest first, each with an ``incomplete`` flag.
+
+    ``city``: only imports started by that city's accounts (a city-scoped caller's view; an
+    import by an unscoped account may hold any city's rows, so it is not shown).
+    """
     query = sa.select(imports)
+    if city is not None:
+        query = query.where(imports.c.started_by.in_(
+            sa.select(users.c.username).where(users.c.city == city)))
     if entity is not None:
         query = query.where(imports.c.entity == entity)
     if file_hash is not None:

@@ -255,14 +255,16 @@ class RecordStore(Connected):
         with self._write() as conn:
             return import_rows.finish(conn, import_id, status, counts, message)
 
-    def incomplete_imports(self, entity: str | None = None,
-                           file_hash: str | None = None) -> list[dict[str, Any]]:
-        """Imports that did not complete (``running`` — possibly killed — or ``failed``)."""
+    def incomplete_imports(self, entity: str | None = None, file_hash: str | None = None,
+                           city: str | None = None) -> list[dict[str, Any]]:
+        """Imports that did not complete (``running`` — possibly killed — or ``failed``);
+        ``city``: only those started by that city's accounts."""
         with self._read() as conn:
             return import_rows.listing(conn, entity=entity, file_hash=file_hash,
-                                       incomplete_only=True)
+                                       incomplete_only=True, city=city)
 
-    def imports(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The latest import records, newest first, each with an ``incomplete`` flag."""
+    def imports(self, limit: int = 100, city: str | None = None) -> list[dict[str, Any]]:
+        """The latest import records, newest first, each with an ``incomplete`` flag;
+        ``city``: only those started by that city's accounts."""
         with self._read() as conn:
-            return import_rows.listing(conn, limit=limit)
+            return import_rows.listing(conn, limit=limit, city=city)

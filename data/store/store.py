@@ -185,14 +185,14 @@ class Store(Connected):
         """See :meth:`RecordStore.finish_import`."""
         return self.records.finish_import(import_id, status, counts, message)
 
-    def incomplete_imports(self, entity: str | None = None,
-                           file_hash: str | None = None) -> list[dict[str, Any]]:
+    def incomplete_imports(self, entity: str | None = None, file_hash: str | None = None,
+                           city: str | None = None) -> list[dict[str, Any]]:
         """See :meth:`RecordStore.incomplete_imports`."""
-        return self.records.incomplete_imports(entity, file_hash)
+        return self.records.incomplete_imports(entity, file_hash, city)
 
-    def imports(self, limit: int = 100) -> list[dict[str, Any]]:
+    def imports(self, limit: int = 100, city: str | None = None) -> list[dict[str, Any]]:
         """See :meth:`RecordStore.imports`."""
-        return self.records.imports(limit)
+        return self.records.imports(limit, city)
 
     # -- ReviewStore: ``self.reviews`` ------------------------------------------------------------
 

@@ -53,7 +53,7 @@ def import_records(user: Importer, state: StateDep,
     An import killed half-way stays ``running``; importing the same file again completes it
     and marks the earlier record ``resumed``.
     """
-    return transfer.journal(state.application, limit)
+    return transfer.journal(state.application, user, limit)
 
 
 def _size(file: UploadFile) -> int:
