@@ -290,6 +290,19 @@ def test_need_matches_keep_to_the_callers_city(env: Env, role: str, city: str) -
     assert matches and _match_cities(env, matches) == {city}
 
 
+@pytest.mark.parametrize("who", [f"admin@{PDS}", f"reviewer@{PDS}"])
+def test_a_scoped_caller_still_gets_k_matches_of_its_city(env: Env, who: str) -> None:
+    """The top 20 over both cities holds 南阳 twins; a 平顶山 caller gets 20 of its own,
+    in the province's order."""
+    province = env.get("province", f"/api/v1/needs/{env.pds_need}/matches", k=100).json()
+    top20 = province["matches"][:20]
+    assert NY in _match_cities(env, top20)  # so the shortfall would show
+    own = [m["talent_id"] for m in province["matches"]
+           if _match_cities(env, [m]) == {PDS}][:20]
+    got = env.get(who, f"/api/v1/needs/{env.pds_need}/matches", k=20).json()["matches"]
+    assert [m["talent_id"] for m in got] == own and len(own) == 20
+
+
 @pytest.mark.parametrize("city", [PDS, NY])
 def test_talent_matches_and_leads_keep_to_the_callers_city(env: Env, city: str) -> None:
     who = f"admin@{city}"

@@ -11,6 +11,7 @@ from api.services import cities
 from api.services.errors import NotFound
 from api.services.types import JSON, JSONObject, User
 from api.typed import many
+from api.workflows import RETRIEVE_K
 from data.records import Need, Project, Talent
 
 if TYPE_CHECKING:
@@ -56,6 +57,24 @@ def _in_city(state: ServiceState, user: User, result: JSONObject,
     return {**result, **kept}
 
 
+def _city_matches(state: ServiceState, user: User, found: Need, k: int) -> JSONObject:
+    """The need's best ``k`` matches in a city-scoped caller's city.
+
+    Matches are ranked over every city, so the first ``k`` may hold other cities' talents:
+    the ranking is asked deeper (5·k, then the whole retrieved pool) until ``k`` of the
+    caller's city are found or the pool is exhausted; each depth is its own cache entry.
+    """
+    result: JSONObject = {}
+    for depth in dict.fromkeys((k, min(5 * k, RETRIEVE_K), RETRIEVE_K)):
+        if depth < k:
+            continue
+        ranked = state.match_need(found, depth)
+        result = _in_city(state, user, ranked)
+        if len(_rows(result, "matches")) >= k or len(_rows(ranked, "matches")) < depth:
+            break
+    return {**result, "matches": cast(list[JSON], _rows(result, "matches")[:k])}
+
+
 def need_matches(state: ServiceState, user: User, need_id: str, k: int) -> JSONObject:
     """Matches of a need as ``user`` may see them (cached; masked for enterprises).
 
@@ -70,7 +89,8 @@ def need_matches(state: ServiceState, user: User, need_id: str, k: int) -> JSONO
         for other roles: do not mutate.
     """
     found = need_for(state, user, need_id)
-    result: JSONObject = _in_city(state, user, state.match_need(found, k))
+    result = (state.match_need(found, k) if cities.scope(user) is None
+              else _city_matches(state, user, found, k))
     return _masked(state, user, result) if masking.is_enterprise(user) else result
 
 
@@ -86,10 +106,12 @@ def _masked(state: ServiceState, user: User, result: JSONObject) -> JSONObject:
 def need_matches_json(state: ServiceState, user: User, need_id: str, k: int) -> bytes:
     """:func:`need_matches` as UTF-8 JSON (unscoped staff: encoded once per cached result)."""
     found = need_for(state, user, need_id)
-    result = state.match_need(found, k)
-    if cities.scope(user) is None and not masking.is_enterprise(user):
-        return state.encoded(result)
-    shown = _in_city(state, user, result)
+    if cities.scope(user) is None:
+        shown = state.match_need(found, k)
+        if not masking.is_enterprise(user):
+            return state.encoded(shown)
+    else:
+        shown = _city_matches(state, user, found, k)
     if masking.is_enterprise(user):
         shown = _masked(state, user, shown)
     return json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
