@@ -193,6 +193,24 @@ def user_disable(username: Annotated[str, typer.Argument(help="login name")]) ->
     console.print(f"账号 {username} 已停用")
 
 
+@user_app.command("city")
+def user_city(
+    username: Annotated[str, typer.Argument(help="login name")],
+    city: Annotated[str | None, typer.Option(
+        help="the programme city the account is limited to from now on (平顶山, 南阳, or a "
+             "slug/alias of the taxonomy's cities)")] = None,
+    unscoped: Annotated[bool, typer.Option(
+        "--unscoped", help="make the account unscoped (it sees every city)")] = False,
+) -> None:
+    """Move an account to another city, or make it unscoped (its sessions end)."""
+    if (city is None) == (not unscoped):
+        fail("请给出 --city 或 --unscoped 之一 (give exactly one of --city and --unscoped)")
+    user = call(lambda: accounts.set_city(application(), username, None if unscoped else city))
+    _forget_shared_users()
+    console.print(f"账号 {username} " + (f"现属城市 {user.city}" if user.city else "现不限城市")
+                  + "，已登录的会话全部失效")
+
+
 @user_app.command("password")
 def user_password(
     username: Annotated[str, typer.Argument(help="login name")],

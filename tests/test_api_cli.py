@@ -60,6 +60,30 @@ def test_user_add_city(env: Path) -> None:
     assert "--city" in runner.invoke(app, ["user", "add", "--help"]).output
 
 
+def test_user_city_moves_or_unscopes_an_account_and_ends_its_sessions(env: Path) -> None:
+    from api.application import Application
+    from api.settings import Settings
+
+    added = json.loads(runner.invoke(app, ["user", "add", "r", "--role", "organizer",
+                                           "--city", "南阳", "--json"]).stdout)
+    store = Application(Settings()).store
+    epoch = store.get_user("r").session_epoch  # type: ignore[union-attr]
+    moved = runner.invoke(app, ["user", "city", "r", "--city", "pingdingshan"])
+    assert moved.exit_code == 0 and "平顶山" in moved.output, moved.output
+    after = store.get_user("r")
+    assert after is not None and after.city == "平顶山" and after.session_epoch > epoch
+    assert runner.invoke(app, ["user", "city", "r", "--unscoped"]).exit_code == 0
+    assert store.get_user("r").city is None  # type: ignore[union-attr]
+    for args, says in ((["r"], "--unscoped"), (["r", "--city", "南阳", "--unscoped"], "--city"),
+                       (["r", "--city", "洛阳"], "洛阳"), (["r", "--city", " "], "--unscoped"),
+                       (["nobody", "--city", "南阳"], "nobody")):
+        bad = runner.invoke(app, ["user", "city", *args])
+        assert bad.exit_code == 2 and says in bad.output, (args, bad.output)
+    assert store.get_user("r").city is None  # type: ignore[union-attr]
+    assert added["city"] == "南阳"
+    assert "--unscoped" in runner.invoke(app, ["user", "city", "--help"]).output
+
+
 def test_serve_refuses_default_secret_in_production(env: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TALENTMATCH_ENVIRONMENT", "production")

@@ -123,6 +123,25 @@ def disable(app: Application, username: str) -> None:
         raise NotFound(f"找不到账号「{username}」") from exc
 
 
+def set_city(app: Application, username: str, city: str | None) -> User:
+    """Move an account to another programme city, or make it unscoped (``None``); its
+    sessions end, so none keeps the old scope (the CLI's ``user city``).
+
+    Raises:
+        Invalid: an unknown city (422).
+        NotFound: no such account.
+    """
+    from data.store.errors import NotFoundError
+
+    resolved = cities.resolve(app, city)
+    if city is not None and resolved is None:
+        raise Invalid(f"{cities.LABEL} {cities.FIELD}：城市不能为空（不限城市请用 --unscoped）")
+    try:
+        return app.store.set_user_city(username, resolved)
+    except NotFoundError as exc:
+        raise NotFound(f"找不到账号「{username}」") from exc
+
+
 def set_password(app: Application, username: str, password: str) -> None:
     """Set a new web login password (the account's sessions end)."""
     if len(password) < MIN_PASSWORD:

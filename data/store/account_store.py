@@ -46,6 +46,11 @@ class AccountStore(Connected):
         with self._write() as conn:
             users.set_password(conn, username, password_hash)
 
+    def set_user_city(self, username: str, city: str | None) -> users.User:
+        """Change or clear an account's city (its sessions end); NotFoundError when none."""
+        with self._write() as conn:
+            return users.set_city(conn, username, city)
+
     def end_sessions(self, user_id: str) -> int:
         """Revoke every session of an account (bump its epoch); returns the new epoch."""
         with self._write() as conn:

@@ -276,6 +276,10 @@ class Store(Connected):
         """See :meth:`AccountStore.set_user_disabled`."""
         return self.accounts.set_user_disabled(username, disabled)
 
+    def set_user_city(self, username: str, city: str | None) -> users.User:
+        """See :meth:`AccountStore.set_user_city`."""
+        return self.accounts.set_user_city(username, city)
+
     def set_user_password(self, username: str, password_hash: str) -> None:
         """See :meth:`AccountStore.set_user_password`."""
         return self.accounts.set_user_password(username, password_hash)

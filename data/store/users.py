@@ -148,6 +148,22 @@ def set_password(conn: Connection, username: str, password_hash: str) -> None:
         raise NotFoundError("user", username)
 
 
+def set_city(conn: Connection, username: str, city: str | None) -> User:
+    """Change (or clear, ``None``) an account's city; revokes its sessions, so no session
+    keeps the old scope.
+
+    Raises:
+        NotFoundError: no such account.
+    """
+    stmt = sa.update(users).where(users.c.username == username).values(
+        city=city, session_epoch=users.c.session_epoch + 1)
+    if conn.execute(stmt).rowcount != 1:
+        raise NotFoundError("user", username)
+    found = get_by_name(conn, username)
+    assert found is not None
+    return found
+
+
 def end_sessions(conn: Connection, user_id: str) -> int:
     """Revoke every session of ``user_id`` (bump its epoch); returns the new epoch.
 
