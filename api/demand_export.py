@@ -123,22 +123,30 @@ def compute(app: Any, *, by: Sequence[str] = ("chain", "county"), threshold: flo
     return dm
 
 
-def previous_snapshot(app: Any, by: Sequence[str]) -> tuple[str | None, dict[str, Any] | None]:
-    """The newest stored snapshot with the same ``by`` (run id, snapshot), or (None, None)."""
+def previous_snapshot(app: Any, by: Sequence[str], city: str | None = None
+                      ) -> tuple[str | None, dict[str, Any] | None]:
+    """The newest stored snapshot of ``city`` (default: the settings') with the same ``by``
+    (run id, snapshot), or (None, None). A snapshot stored before snapshots named their
+    city (one city per installation then) counts as any city's."""
+    city = city or app.settings.city
     for run in app.store.runs(RUN_KIND):
         result = run.get("result") or {}
-        if list(result.get("by", [])) == list(by):
+        if list(result.get("by", [])) == list(by) and result.get("city", city) == city:
             return str(run["id"]), result
     return None, None
 
 
-def save_snapshot(app: Any, dm: DemandMap, started_by: str = "cli") -> str:
-    """Store the map's aggregate cells as a ``demand_map`` run; returns the run id."""
+def save_snapshot(app: Any, dm: DemandMap, started_by: str = "cli",
+                  city: str | None = None) -> str:
+    """Store the map's aggregate cells as a ``demand_map`` run of ``city`` (default: the
+    settings'); returns the run id."""
+    city = city or app.settings.city
     run_id = f"D{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
     app.store.add_run({"id": run_id, "kind": RUN_KIND, "started_by": started_by,
-                       "params": {"by": dm.by, "threshold": dm.threshold},
+                       "params": {"by": dm.by, "threshold": dm.threshold, "city": city},
                        "solver": None, "objective": float(dm.totals["scarcity"]),
-                       "duration_s": 0.0, "partial": False, "result": snapshot(dm)}, [])
+                       "duration_s": 0.0, "partial": False,
+                       "result": {**snapshot(dm), "city": city}}, [])
     return run_id
 
 
@@ -161,10 +169,10 @@ def run_demand_map(app: Any, *, by: Sequence[str] = ("chain", "county"),
         The map (``previous`` names the snapshot it was compared with).
     """
     dm = compute(app, by=by, threshold=threshold, city=city, progress=progress)
-    prev_id, prev = previous_snapshot(app, dm.by)
+    prev_id, prev = previous_snapshot(app, dm.by, city)
     apply_previous(dm, prev, prev_id)
     if store:
-        dm.totals["snapshot"] = save_snapshot(app, dm, started_by)
+        dm.totals["snapshot"] = save_snapshot(app, dm, started_by, city)
     save_cached(app, dm.to_dict(), threshold)
     return dm
 
