@@ -53,11 +53,15 @@ class RetrievalConfig(BaseModel):
     exact_items_max: int = Field(
         50_000, ge=0, description="up to this many items, item scores are exhaustive"
     )
-    ann_threshold: int = Field(200_000, ge=0, description="above this many docs, use HNSW")
+    ann_threshold: int = Field(100_000, ge=0, description="above this many docs, use HNSW")
     hnsw_m: int = Field(32, ge=4)
     hnsw_ef_search: int = Field(128, ge=8)
     hnsw_ef_construction: int = Field(80, ge=8)
     ann_rescore_factor: int = Field(4, ge=1, description="HNSW candidates per result")
+    ann_max_delta: float = Field(
+        0.05, ge=0, le=1,
+        description="an update keeps the previous version's graph while at most this share "
+                    "of documents is new or changed since it was built (scanned exactly)")
     bm25_k1: float = Field(1.5, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
     bm25_method: Literal["lucene", "robertson", "atire"] = "lucene"

@@ -11,6 +11,9 @@ expected L2-normalised, so inner product = cosine.
   then re-scored exactly against the stored rows, so the returned scores are always exact
   inner products and only recall can suffer. The HNSW graph is built lazily on the first
   search after a change (faiss HNSW cannot delete, so a removal drops the graph).
+- Approximate search through a **persisted graph** (:meth:`attach_graph`, the index
+  versions' ``summary.hnsw``: :mod:`embeddings.graph`): its candidates, mapped to current
+  rows, plus an exact scan of the rows it does not cover, re-scored exactly the same way.
 
 :meth:`save` writes ``vectors.npy``, ``ids.json`` and ``dense.json`` into a folder.
 """
@@ -20,11 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embeddings.lexical import top_k
+
+if TYPE_CHECKING:
+    from embeddings.graph import Graph
 
 
 class DenseIndex:
@@ -58,6 +64,7 @@ class DenseIndex:
         self._row: dict[str, int] = {}
         self._buf = np.zeros((0, self.dim), dtype=np.float32)
         self._hnsw: Any = None
+        self._graph: Graph | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,8 +76,19 @@ class DenseIndex:
 
     @property
     def uses_ann(self) -> bool:
-        """True when searches go through HNSW."""
-        return len(self.ids) > self.ann_threshold
+        """True when searches go through HNSW (a persisted graph, or one built here)."""
+        return self._graph is not None or len(self.ids) > self.ann_threshold
+
+    def attach_graph(self, graph: Graph) -> None:
+        """Search through a persisted graph (:func:`embeddings.graph.load_graph`) of these
+        rows, its delta scanned exactly; any change to the rows drops it.
+
+        Args:
+            graph: the graph, its label → row map and delta for this index's rows.
+        """
+        if graph.label_rows.size and int(graph.label_rows.max()) >= len(self.ids):
+            raise ValueError("the graph maps labels to rows this index does not have")
+        self._graph = graph
 
     def row_of(self, doc_id: str) -> int:
         """Row of an id (KeyError when absent)."""
@@ -85,6 +103,7 @@ class DenseIndex:
             vectors: ``(len(ids), dim)`` array.
         """
         vecs = self._check(ids, vectors)
+        self._graph = None
         if not self._buf.flags.writeable:
             self._buf = np.array(self._buf, dtype=np.float32)
         new_ids: list[str] = []
@@ -127,7 +146,7 @@ class DenseIndex:
         vecs.flags.writeable = False
         self.ids = [str(i) for i in ids]
         self._row = {d: i for i, d in enumerate(self.ids)}
-        self._buf, self._hnsw = vecs, None
+        self._buf, self._hnsw, self._graph = vecs, None, None
 
     def update(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Replace the vectors of existing ids (KeyError for an unknown id).
@@ -156,7 +175,7 @@ class DenseIndex:
         self._buf = np.ascontiguousarray(self._buf[keep])
         self.ids = [self.ids[r] for r in keep]
         self._row = {d: i for i, d in enumerate(self.ids)}
-        self._hnsw = None
+        self._hnsw = self._graph = None
 
     def _check(self, ids: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         vecs = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
@@ -231,10 +250,26 @@ class DenseIndex:
         return self._ann_search(qs, k)
 
     def _ann_search(self, qs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        index = self._ann()
+        import faiss
+
         n_cand = min(len(self.ids), k * self.rescore_factor)
-        index.hnsw.efSearch = max(self.ef_search, n_cand)
-        _, cand = index.search(qs, n_cand)
+        params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # not in the stubs
+            efSearch=max(self.ef_search, n_cand))
+        if self._graph is None:
+            _, cand = self._ann().search(qs, n_cand, params=params)
+            return self._rescore(qs, cand, k)
+        g = self._graph
+        _, labels = g.index.search(qs, n_cand, params=params)
+        cand = np.where(labels >= 0, g.label_rows[np.maximum(labels, 0)], -1)
+        if g.delta_rows.size:  # new or changed since the graph was built: exact
+            ds = qs @ self.vectors[g.delta_rows].T
+            kd = min(n_cand, ds.shape[1])
+            top = np.argpartition(-ds, kd - 1, axis=1)[:, :kd]
+            cand = np.concatenate([cand, g.delta_rows[top]], axis=1)
+        return self._rescore(qs, cand, k)
+
+    def _rescore(self, qs: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of each query's candidate rows (-1: none) by exact inner product."""
         safe = np.where(cand >= 0, cand, 0)
         exact = np.einsum("qcd,qd->qc", self.vectors[safe], qs)
         exact = np.where(cand >= 0, exact, -np.inf).astype(np.float32)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,6 +50,9 @@ from embeddings.dense import DenseIndex
 from embeddings.fusion import convex_parts, pool_ranks, rrf_parts, small_dot
 from embeddings.lexical import LexicalIndex, top_k
 from embeddings.tokenize import FIELDS, split_fields
+
+if TYPE_CHECKING:
+    from embeddings.graph import Graph
 
 __all__ = [
     "METHODS",
@@ -125,6 +129,14 @@ class HybridRetriever:
             tokens = [self._doc_tokens(p, d) for p, d in zip(corpus.profiles, items, strict=True)]
         self._lexical = LexicalIndex(cfg.bm25_k1, cfg.bm25_b, cfg.bm25_method)
         self._lexical.build(tokens, self.ids, keep_tokens=False)
+
+    def attach_graph(self, graph: Graph) -> None:
+        """Search the dense summary through a persisted graph (:mod:`embeddings.graph`).
+
+        Args:
+            graph: the graph loaded for this retriever's documents.
+        """
+        self._summary.attach_graph(graph)
 
     def _vectors(self, given: np.ndarray | None, texts: list[str], dim: int = 0) -> np.ndarray:
         if given is not None:

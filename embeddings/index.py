@@ -9,6 +9,7 @@ Built from plain documents (id, profile text, item texts), saved as one version 
     <direction>/profile.npy    # one vector per document (float32, L2-normalised)
     <direction>/items.npy      # the item vectors, grouped by document in docs order
     <direction>/summary.npy    # the dense candidate vector per document (profile + items)
+    <direction>/summary.hnsw, graph.json   # above ann_threshold documents: embeddings.graph
 
 Loading memory-maps the profile and item vectors (only candidates' rows are read per query)
 and builds BM25 straight from the token id arrays (:mod:`embeddings.tokens`), so a served
@@ -35,6 +36,7 @@ import numpy as np
 
 from embeddings.aggregate import centroids
 from embeddings.config import RetrievalConfig
+from embeddings.graph import load_graph, write_graph
 from embeddings.hybrid import (
     Corpus,
     Encoder,
@@ -309,9 +311,19 @@ class IndexBuilder:
             "config": self.config.model_dump(),
             **extra,
         }
+        previous = self.folder.current() if self.folder.current_name() else None
+        cfg = self.config
         with self.folder.build(manifest) as work:
+            graphs = {}
             for direction in DIRECTIONS:
-                data[direction].save(work / direction, self.config.profile_weight)
+                d = data[direction]
+                d.save(work / direction, cfg.profile_weight)
+                graphs[direction] = write_graph(
+                    work / direction, d.ids, d.hashes,
+                    None if previous is None else previous / direction,
+                    threshold=cfg.ann_threshold, m=cfg.hnsw_m,
+                    ef_construction=cfg.hnsw_ef_construction, max_delta=cfg.ann_max_delta)
+            manifest["graphs"] = graphs  # the manifest is written when the block ends
         self.folder.prune(keep=2)
         return self.folder.manifest()
 
@@ -336,6 +348,9 @@ class IndexBuilder:
             lexical.build_from_ids(d.tokens.ids, d.tokens.offsets, d.tokens.vocab, d.ids)
             retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,
                                    lexical=lexical, summary_vectors=summary))
+            graph = load_graph(cur / direction, d.ids, d.hashes)
+            if graph is not None:
+                retriever.attach_graph(graph)
             index.retrievers[direction] = retriever
         return index
 
