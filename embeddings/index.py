@@ -369,36 +369,56 @@ def _copy_reused(previous: DirectionData, reuse: list[int | None], profile: np.n
     src = np.array([reuse[i] for i in rows], dtype=np.int64)
     profile[rows] = previous.profile[src]
     prev_off = previous.offsets()
-    dst_idx = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in rows])
-    src_idx = np.concatenate([np.arange(prev_off[j], prev_off[j + 1]) for j in src])
+    dst_idx = item_rows(offsets, np.asarray(rows, dtype=np.int64))
+    src_idx = item_rows(prev_off, src)
     if dst_idx.size:
         items[dst_idx] = previous.items[src_idx]
     for i, j in zip(rows, src.tolist(), strict=True):
         segments[i] = previous.tokens.segment(j)
 
 
+def item_rows(offsets: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The item rows of ``docs`` (document rows, in that order), concatenated.
+
+    Args:
+        offsets: each document's first item row (length n + 1).
+        docs: document rows.
+
+    Returns:
+        ``int64`` item rows: ``offsets[d] … offsets[d + 1] − 1`` for each ``d`` in turn.
+    """
+    docs = np.asarray(docs, dtype=np.int64)
+    starts, counts = offsets[docs], offsets[docs + 1] - offsets[docs]
+    before = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return (np.repeat(starts - before, counts) + np.arange(int(counts.sum()))).astype(np.int64)
+
+
 def _subset(d: DirectionData, keep: list[int]) -> DirectionData:
-    off = d.offsets()
-    idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in keep]) if keep else \
-        np.zeros(0, dtype=np.int64)
+    idx = item_rows(d.offsets(), np.asarray(keep, dtype=np.int64))
     return DirectionData([d.ids[i] for i in keep], [d.hashes[i] for i in keep], d.counts[keep],
                          d.tokens.take(keep), np.asarray(d.profile[keep]),
                          np.asarray(d.items[idx.astype(np.int64)]))
 
 
 def _merge(a: DirectionData, b: DirectionData) -> DirectionData:
-    """Union of two disjoint direction datas, sorted by id (``b``'s vocabulary extends ``a``'s)."""
+    """Union of two disjoint direction datas, sorted by id (``b``'s vocabulary extends ``a``'s).
+
+    The vectors are written once, straight into their sorted places (no concatenated copy).
+    """
     ids = a.ids + b.ids
     order = sorted(range(len(ids)), key=ids.__getitem__)
-    counts = np.concatenate([a.counts, b.counts])
+    na = len(a.ids)
+    place = np.empty(len(ids), dtype=np.int64)  # where each of a's, then b's, docs goes
+    place[np.asarray(order, dtype=np.int64)] = np.arange(len(ids))
+    counts = np.concatenate([a.counts, b.counts]).astype(np.int64)[order]
     off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    items_all = np.concatenate([a.items, b.items]) if len(b.items) else a.items
-    idx = np.concatenate([np.arange(off[i], off[i + 1]) for i in order]) if order else \
-        np.zeros(0, dtype=np.int64)
     hashes = a.hashes + b.hashes
     dim = a.profile.shape[1] if a.profile.ndim == 2 else b.profile.shape[1]
-    profile_all = np.concatenate([a.profile.reshape(-1, dim), b.profile.reshape(-1, dim)])
-    return DirectionData([ids[i] for i in order], [hashes[i] for i in order], counts[order],
+    profile = np.empty((len(ids), dim), dtype=np.float32)
+    items = np.empty((int(off[-1]), dim), dtype=np.float32)
+    for part, where in ((a, place[:na]), (b, place[na:])):
+        profile[where] = np.asarray(part.profile).reshape(-1, dim)
+        items[item_rows(off, where)] = np.asarray(part.items).reshape(-1, dim)
+    return DirectionData([ids[i] for i in order], [hashes[i] for i in order], counts,
                          merge_sorted(a.ids, a.tokens, b.ids, b.tokens, order),
-                         profile_all[order],
-                         np.asarray(items_all[idx.astype(np.int64)]).reshape(-1, dim))
+                         profile, items)

@@ -215,3 +215,24 @@ def test_character_field_round_trips_through_build_and_update(tmp_path: Path) ->
     after = b.load().talents_for("压电材料", k=2)
     assert after[0].id == "T0004" and after[0].raw["bm25_chars"] > 0
     assert any(t == CHAR_PREFIX + "压电" for t in _arrays(tmp_path)["talents"].tokens.doc(3))
+
+
+def test_item_rows_and_centroids_equal_their_loop_definitions() -> None:
+    from embeddings.aggregate import centroids
+    from embeddings.index import item_rows
+
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 4, 300)
+    off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    docs = rng.permutation(300)[:200]
+    loop = [r for d in docs for r in range(off[d], off[d + 1])]
+    assert item_rows(off, docs).tolist() == loop
+    assert item_rows(off, np.zeros(0, dtype=np.int64)).size == 0
+    items = rng.standard_normal((int(off[-1]), 16)).astype(np.float32)
+    got = centroids(items, off)
+    for d in range(300):
+        if counts[d] == 0:
+            assert not got[d].any()
+        else:
+            mean = items[off[d]:off[d + 1]].sum(axis=0)
+            np.testing.assert_allclose(got[d], mean / np.linalg.norm(mean), rtol=1e-5, atol=1e-6)
