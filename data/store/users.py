@@ -121,19 +121,32 @@ def list_users(conn: Connection) -> list[User]:
             .mappings()]
 
 
+def _change_ending_sessions(conn: Connection, username: str, **values: object) -> None:
+    """Set ``values`` on an account and revoke its sessions (bump its epoch).
+
+    Raises:
+        NotFoundError: no such account.
+    """
+    stmt = sa.update(users).where(users.c.username == username).values(
+        **values, session_epoch=users.c.session_epoch + 1)
+    if conn.execute(stmt).rowcount != 1:
+        raise NotFoundError("user", username)
+
+
+def _changed(conn: Connection, username: str, **values: object) -> User:
+    _change_ending_sessions(conn, username, **values)
+    found = get_by_name(conn, username)
+    assert found is not None
+    return found
+
+
 def set_disabled(conn: Connection, username: str, disabled: bool = True) -> User:
     """Disable (or enable) an account; either revokes its sessions.
 
     Raises:
         NotFoundError: no such account.
     """
-    stmt = sa.update(users).where(users.c.username == username).values(
-        disabled=disabled, session_epoch=users.c.session_epoch + 1)
-    if conn.execute(stmt).rowcount != 1:
-        raise NotFoundError("user", username)
-    found = get_by_name(conn, username)
-    assert found is not None
-    return found
+    return _changed(conn, username, disabled=disabled)
 
 
 def set_password(conn: Connection, username: str, password_hash: str) -> None:
@@ -142,10 +155,7 @@ def set_password(conn: Connection, username: str, password_hash: str) -> None:
     Raises:
         NotFoundError: no such account.
     """
-    stmt = sa.update(users).where(users.c.username == username).values(
-        password_hash=password_hash, session_epoch=users.c.session_epoch + 1)
-    if conn.execute(stmt).rowcount != 1:
-        raise NotFoundError("user", username)
+    _change_ending_sessions(conn, username, password_hash=password_hash)
 
 
 def set_city(conn: Connection, username: str, city: str | None) -> User:
@@ -155,13 +165,7 @@ def set_city(conn: Connection, username: str, city: str | None) -> User:
     Raises:
         NotFoundError: no such account.
     """
-    stmt = sa.update(users).where(users.c.username == username).values(
-        city=city, session_epoch=users.c.session_epoch + 1)
-    if conn.execute(stmt).rowcount != 1:
-        raise NotFoundError("user", username)
-    found = get_by_name(conn, username)
-    assert found is not None
-    return found
+    return _changed(conn, username, city=city)
 
 
 def end_sessions(conn: Connection, user_id: str) -> int:
