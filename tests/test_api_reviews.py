@@ -62,6 +62,25 @@ def test_decision_flow_and_audit(client: TestClient, tokens: dict[str, str]) -> 
     assert dt.datetime.fromisoformat(record["at"]) >= before - dt.timedelta(seconds=1)
 
 
+def test_queue_pages_from_sql_equal_slices_of_the_whole_queue(
+        client: TestClient, tokens: dict[str, str], application: Application) -> None:
+    from api.services import review
+
+    for name, params in (("r-admin", {}), ("r-tech", {}), ("r-admin", {"status": "proposed"}),
+                         ("r-admin", {"group": "tech_return"})):
+        user = application.store.accounts.get_user(name)
+        assert user is not None
+        whole = review.queue(application, user, **params)
+        assert len(whole) > 7, "the queue is long enough for pages to differ"
+        for limit, offset in ((5, 0), (7, 3), (50, len(whole) - 2), (5, len(whole) + 1)):
+            r = client.get("/api/v1/suggestions", headers=_h(tokens[name]),
+                           params={**params, "limit": limit, "offset": offset})
+            assert r.status_code == 200, r.text
+            got = r.json()
+            assert got["total"] == len(whole), (name, params)
+            assert got["items"] == whole[offset:offset + limit], (name, params, limit, offset)
+
+
 def test_reviewer_is_held_to_own_group(client: TestClient, tokens: dict[str, str],
                                        application: Application) -> None:
     other = application.store.suggestions(work_group="talent_return")

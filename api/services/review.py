@@ -83,33 +83,11 @@ def _sort_key(sort: str) -> Callable[[JSONObject], SortKey]:
     return lambda r: (str(r["need_id"]), int(r["rank"] or 0), str(r["id"]))  # type: ignore[arg-type]
 
 
-def queue(app: Application, user: User, *, group: str | None = None,
-          status: str | None = None, chain: str | None = None,
-          county: str | None = None, q: str | None = None, sort: str | None = None,
-          run_id: str | None = None) -> list[JSONObject]:
-    """The review queue as ``user`` may see it, with need titles, talent and enterprise names.
-
-    Args:
-        app: the application.
-        user: the caller (reviewers default to, and are limited to, their work group).
-        group: work group filter.
-        status: proposed / approved / rejected / deferred.
-        chain: the need's industry chain.
-        county: the need's county.
-        q: words that must each occur in the need title, the talent or the enterprise name.
-        sort: a key of :data:`SORTS` (default: need, then the run's rank).
-        run_id: only this pairing run's suggestions.
-
-    Returns:
-        Suggestion dicts (JSON-ready) with ``need_title``, ``chain``, ``county``,
-        ``talent_name``, ``enterprise_id``, ``enterprise_name`` and ``warning`` (the stored
-        soft-rule flags, joined; empty when none).
-    """
-    if sort and sort not in SORTS:
-        raise Invalid(f"未知排序 sort「{sort}」；可选：{'、'.join(SORTS)}")
+def _rows(app: Application, items: list[Suggestion], *, chain: str | None = None,
+          county: str | None = None, q: str | None = None) -> list[JSONObject]:
+    """``items`` as queue rows (need title, talent and enterprise names, warnings), those
+    of ``chain`` / ``county`` whose text holds every word of ``q``; one read per entity."""
     store = app.store
-    items = store.suggestions(work_group=group_for(user, group), status=status, run_id=run_id,
-                              city=cities.scope(user))
     needs = _needs(app, list({s.need_id for s in items}))
     talents = many(Talent, store.get_many("talents", list({s.talent_id for s in items})))
     owners = list({n.enterprise_id for n in needs.values() if n.enterprise_id})
@@ -136,6 +114,36 @@ def queue(app: Application, user: User, *, group: str | None = None,
             if not all(w.lower() in text for w in words):
                 continue
         out.append(row)
+    return out
+
+
+def queue(app: Application, user: User, *, group: str | None = None,
+          status: str | None = None, chain: str | None = None,
+          county: str | None = None, q: str | None = None, sort: str | None = None,
+          run_id: str | None = None) -> list[JSONObject]:
+    """The review queue as ``user`` may see it, with need titles, talent and enterprise names.
+
+    Args:
+        app: the application.
+        user: the caller (reviewers default to, and are limited to, their work group).
+        group: work group filter.
+        status: proposed / approved / rejected / deferred.
+        chain: the need's industry chain.
+        county: the need's county.
+        q: words that must each occur in the need title, the talent or the enterprise name.
+        sort: a key of :data:`SORTS` (default: need, then the run's rank).
+        run_id: only this pairing run's suggestions.
+
+    Returns:
+        Suggestion dicts (JSON-ready) with ``need_title``, ``chain``, ``county``,
+        ``talent_name``, ``enterprise_id``, ``enterprise_name`` and ``warning`` (the stored
+        soft-rule flags, joined; empty when none).
+    """
+    if sort and sort not in SORTS:
+        raise Invalid(f"未知排序 sort「{sort}」；可选：{'、'.join(SORTS)}")
+    items = app.store.suggestions(work_group=group_for(user, group), status=status,
+                                  run_id=run_id, city=cities.scope(user))
+    out = _rows(app, items, chain=chain, county=county, q=q)
     if sort and sort != "need":
         out.sort(key=_sort_key(sort))
     return out
@@ -144,10 +152,17 @@ def queue(app: Application, user: User, *, group: str | None = None,
 def page(app: Application, user: User, *, group: str | None = None,
          status: str | None = None, chain: str | None = None, county: str | None = None,
          limit: int = 50, offset: int = 0) -> JSONObject:
-    """One page of :func:`queue`: ``{"total", "limit", "offset", "items"}``."""
-    items = queue(app, user, group=group, status=status, chain=chain, county=county)
-    return {"total": len(items), "limit": limit, "offset": offset,
-            "items": list(items[offset:offset + limit])}
+    """One page of :func:`queue`: ``{"total", "limit", "offset", "items"}``. Without a chain
+    or county filter the page and the total come from SQL (the queue is not read whole)."""
+    if chain is None and county is None:
+        filters = {"work_group": group_for(user, group), "status": status,
+                   "city": cities.scope(user)}
+        items = app.store.suggestions(**filters, limit=limit, offset=offset)
+        return {"total": app.store.count_suggestions(**filters), "limit": limit,
+                "offset": offset, "items": list(_rows(app, items))}
+    rows = queue(app, user, group=group, status=status, chain=chain, county=county)
+    return {"total": len(rows), "limit": limit, "offset": offset,
+            "items": list(rows[offset:offset + limit])}
 
 
 def choices(app: Application, user: User | None = None) -> JSONObject:

@@ -43,6 +43,8 @@ class ReviewStore(Connected):
         work_group: str | None = None,
         status: str | None = None,
         city: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[Suggestion]:
         """Suggestions matching all given filters, ordered by need, rank and id.
 
@@ -53,6 +55,7 @@ class ReviewStore(Connected):
             work_group: only this work group's suggestions.
             status: only suggestions in this status.
             city: only suggestions whose need belongs to this programme city (in SQL).
+            limit / offset: one page of that order, in SQL (None: all).
 
         Returns:
             The matching suggestions.
@@ -60,7 +63,15 @@ class ReviewStore(Connected):
         filters = {"need_id": need_id, "talent_id": talent_id, "run_id": run_id,
                    "work_group": work_group, "status": status}
         with self._read() as conn:
-            return reviews.list_suggestions(conn, city=city, **filters)
+            return reviews.list_suggestions(conn, city=city, limit=limit, offset=offset,
+                                            **filters)
+
+    def count_suggestions(self, *, run_id: str | None = None, work_group: str | None = None,
+                          status: str | None = None, city: str | None = None) -> int:
+        """How many suggestions match the filters (as :meth:`suggestions`, in SQL)."""
+        with self._read() as conn:
+            return reviews.count_suggestions(conn, city=city, run_id=run_id,
+                                             work_group=work_group, status=status)
 
     def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
         """Record a review decision if nobody changed the suggestion meanwhile.

@@ -75,24 +75,38 @@ def in_city(city: str) -> sa.ColumnElement[bool]:
                    suggestions.c.talent_id.in_(talents_of_city))
 
 
-def list_suggestions(conn: Connection, *, city: str | None = None,
-                     **filters: str | None) -> list[Suggestion]:
-    """Suggestions matching every given column filter, ordered by need, rank and id.
-
-    Args:
-        conn: an open connection.
-        city: only suggestions whose need belongs to this programme city (None: any).
-        filters: column=value pairs among need_id, talent_id, run_id, work_group, status;
-            ``None`` values are ignored.
-    """
-    query = sa.select(suggestions)
+def _filtered(query: Any, city: str | None, filters: Mapping[str, str | None]) -> Any:
     if city is not None:
         query = query.where(in_city(city))
     for name, value in filters.items():
         if value is not None:
             query = query.where(suggestions.c[name] == str(value))
+    return query
+
+
+def list_suggestions(conn: Connection, *, city: str | None = None, limit: int | None = None,
+                     offset: int = 0, **filters: str | None) -> list[Suggestion]:
+    """Suggestions matching every given column filter, ordered by need, rank and id.
+
+    Args:
+        conn: an open connection.
+        city: only suggestions whose need belongs to this programme city (None: any).
+        limit / offset: one page of that order (None: all).
+        filters: column=value pairs among need_id, talent_id, run_id, work_group, status;
+            ``None`` values are ignored.
+    """
+    query = _filtered(sa.select(suggestions), city, filters)
     query = query.order_by(suggestions.c.need_id, suggestions.c.rank, suggestions.c.id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     return [_to_suggestion(r) for r in conn.execute(query).mappings()]
+
+
+def count_suggestions(conn: Connection, *, city: str | None = None,
+                      **filters: str | None) -> int:
+    """How many suggestions :func:`list_suggestions` would return without a limit."""
+    query = _filtered(sa.select(sa.func.count()).select_from(suggestions), city, filters)
+    return int(conn.execute(query).scalar_one())
 
 
 def decide(

@@ -213,10 +213,19 @@ class Store(Connected):
         work_group: str | None = None,
         status: str | None = None,
         city: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[Suggestion]:
         """See :meth:`ReviewStore.suggestions`."""
         return self.reviews.suggestions(need_id=need_id, talent_id=talent_id, run_id=run_id,
-                                        work_group=work_group, status=status, city=city)
+                                        work_group=work_group, status=status, city=city,
+                                        limit=limit, offset=offset)
+
+    def count_suggestions(self, *, run_id: str | None = None, work_group: str | None = None,
+                          status: str | None = None, city: str | None = None) -> int:
+        """See :meth:`ReviewStore.count_suggestions`."""
+        return self.reviews.count_suggestions(run_id=run_id, work_group=work_group,
+                                              status=status, city=city)
 
     def decide(self, suggestion_id: str, expected_version: int, decision: Decision) -> Suggestion:
         """See :meth:`ReviewStore.decide`."""
