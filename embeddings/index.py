@@ -45,7 +45,7 @@ from embeddings.hybrid import (
     TokenizerLike,
     summary_vectors,
 )
-from embeddings.lexical import LexicalIndex
+from embeddings.lexical import shared_index
 from embeddings.persist import VersionedFolder
 from embeddings.tokens import TokenCache, TokenTable, Vocabulary, assemble, merge_sorted
 
@@ -344,8 +344,9 @@ class IndexBuilder:
             retriever = HybridRetriever(self.encoder, self.tokenizer, config)
             items = [[""] * int(c) for c in d.counts]
             summary = np.load(cur / direction / "summary.npy", mmap_mode="r")
-            lexical = LexicalIndex(config.bm25_k1, config.bm25_b, config.bm25_method)
-            lexical.build_from_ids(d.tokens.ids, d.tokens.offsets, d.tokens.vocab, d.ids)
+            lexical = shared_index(cur / direction,
+                                   (config.bm25_k1, config.bm25_b, config.bm25_method),
+                                   d.tokens.ids, d.tokens.offsets, d.tokens.vocab, d.ids)
             retriever.build(Corpus(d.ids, [""] * len(d.ids), items, d.profile, d.items,
                                    lexical=lexical, summary_vectors=summary))
             graph = load_graph(cur / direction, d.ids, d.hashes)

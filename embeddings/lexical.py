@@ -16,7 +16,9 @@ lists and rebuild the matrix (document frequencies and average length change for
 document anyway); see the module tests for "equals a rebuild".
 
 Persistence: :meth:`save` writes bm25s's own files plus ``docs.jsonl`` (id and tokens per
-document) into a folder; :meth:`load` reads them back.
+document) into a folder; :meth:`load` reads them back. A serving index version keeps only
+the weight matrix (:func:`shared_index`: ``bm25_*.npy``, written by the first process that
+loads the version, memory-mapped by every process after it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ import numpy as np
 import scipy.sparse as sp
 
 DOCS_FILE = "docs.jsonl"
+MATRIX_META = "bm25.json"
+MATRIX_PARTS = ("data", "indices", "indptr")
+"""The weight matrix's files: ``bm25_<part>.npy`` for each part, then the marker."""
 
 
 class LexicalIndex:
@@ -299,6 +304,53 @@ class LexicalIndex:
             for doc_id, toks in zip(self.ids, self.tokens, strict=True):
                 fh.write(json.dumps({"id": doc_id, "tokens": toks}, ensure_ascii=False) + "\n")
 
+    def save_matrix(self, folder: Path) -> None:
+        """Write the weight matrix into ``folder`` (each file atomically, the marker
+        ``bm25.json`` last, so a reader never takes a half-written matrix).
+
+        Raises:
+            OSError: the folder is not writable.
+        """
+        assert self._csc is not None
+        import os
+
+        tag = f".tmp-{os.getpid()}"
+        for part in MATRIX_PARTS:
+            tmp = folder / f"bm25_{part}{tag}.npy"
+            np.save(tmp, getattr(self._csc, part))
+            os.replace(tmp, folder / f"bm25_{part}.npy")
+        meta = {"k1": self.k1, "b": self.b, "method": self.method,
+                "shape": list(self._csc.shape), "nnz": int(self._csc.nnz)}
+        tmp = folder / f"{MATRIX_META}{tag}"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, folder / MATRIX_META)
+
+    def attach_matrix(self, folder: Path, vocab: Sequence[str], ids: Sequence[str]) -> bool:
+        """Use the weight matrix saved in ``folder`` by :meth:`save_matrix`, memory-mapped
+        (shared by every process that maps it); False when there is none for these
+        parameters, documents and vocabulary."""
+        marker = folder / MATRIX_META
+        if not marker.exists():
+            return False
+        meta = json.loads(marker.read_text(encoding="utf-8"))
+        if [meta["k1"], meta["b"], meta["method"]] != [self.k1, self.b, self.method] or \
+                meta["shape"] != [len(ids), len(vocab)]:
+            return False
+        import bm25s
+
+        parts = [np.load(folder / f"bm25_{p}.npy", mmap_mode="r") for p in MATRIX_PARTS]
+        if int(parts[2][-1]) != meta["nnz"]:
+            return False
+        self.ids, self.tokens = [str(i) for i in ids], []
+        self._row = {d: i for i, d in enumerate(self.ids)}
+        self._csc = sp.csc_matrix(tuple(parts), shape=tuple(meta["shape"]), copy=False)
+        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
+        self._bm25.scores = {"data": self._csc.data, "indices": self._csc.indices,
+                             "indptr": self._csc.indptr, "num_docs": len(ids)}
+        self._bm25.vocab_dict = {tok: i for i, tok in enumerate(vocab)}
+        self._colmax = None
+        return True
+
     @classmethod
     def load(cls, folder: str | Path, with_tokens: bool = True) -> LexicalIndex:
         """Read an index written by :meth:`save`.
@@ -327,6 +379,35 @@ class LexicalIndex:
             index._bm25 = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
         index._set_matrix()
         return index
+
+
+def shared_index(folder: Path, params: tuple[float, float, str], token_ids: np.ndarray,
+                 offsets: np.ndarray, vocab: Sequence[str], ids: Sequence[str]) -> LexicalIndex:
+    """The BM25 index of one index version's direction, its matrix memory-mapped.
+
+    The first process to load a version builds the matrix from the token ids
+    (:meth:`LexicalIndex.build_from_ids`), saves it into the version folder and maps it;
+    every later process (another API worker, a job worker) maps the saved files, so N
+    workers share one copy in the page cache. A folder that cannot be written (a read-only
+    snapshot) keeps the built matrix in this process's memory, with a warning in the log.
+    """
+    index = LexicalIndex(*params)
+    if len(ids) == 0:
+        index.build_from_ids(token_ids, offsets, vocab, ids)
+        return index
+    if index.attach_matrix(folder, vocab, ids):
+        return index
+    index.build_from_ids(token_ids, offsets, vocab, ids)
+    try:
+        index.save_matrix(folder)
+    except OSError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "BM25 矩阵无法写入索引版本目录 %s（%s）：本进程在内存中保留一份", folder, exc)
+        return index
+    mapped = LexicalIndex(*params)
+    return mapped if mapped.attach_matrix(folder, vocab, ids) else index
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

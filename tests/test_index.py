@@ -236,3 +236,23 @@ def test_item_rows_and_centroids_equal_their_loop_definitions() -> None:
         else:
             mean = items[off[d]:off[d + 1]].sum(axis=0)
             np.testing.assert_allclose(got[d], mean / np.linalg.norm(mean), rtol=1e-5, atol=1e-6)
+
+
+def test_loaded_versions_share_one_saved_bm25_matrix(tmp_path: Path) -> None:
+    b = builder(tmp_path)
+    b.build({"talents": talents(40), "needs": needs(10)})
+    version = b.folder.current()
+    assert not (version / "talents" / "bm25.json").exists()  # written by the first load
+    first = b.load()
+    assert (version / "talents" / "bm25.json").exists()
+    assert (version / "needs" / "bm25.json").exists()
+    second = b.load()  # another worker: maps the saved matrix
+    for idx in (first, second):
+        lexical = idx.retrievers["talents"]._lexical
+        assert lexical._csc is not None and not lexical._csc.data.flags.writeable
+    assert [h.id for h in first.talents_for("特高压 断路器", k=5)] == \
+        [h.id for h in second.talents_for("特高压 断路器", k=5)]
+    b.update({"talents": talents(41, salt="x")[-3:]}, {})
+    changed = b.load()  # a new version: its own matrix, not the old one's
+    assert b.folder.current() != version and len(changed.talents_for("光伏", k=50)) > 0
+    assert (b.folder.current() / "talents" / "bm25.json").exists()

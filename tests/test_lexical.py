@@ -146,3 +146,70 @@ def test_one_query_scores_and_ceiling_equal_the_batch_and_column_slices() -> Non
         assert idx.ceiling(query) == want
     idx.add(["new"], [["t1", "t1", "t2"]])  # a rebuilt matrix gets new maxima
     assert idx.column_max()[idx.query_ids(["t1"])[0]] == idx._csc[:, idx.query_ids(["t1"])].max()
+
+
+def _flat(seed: int) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(60)]
+    docs = [rng.integers(0, 55, size=rng.integers(1, 30)) for _ in range(40)]
+    offsets = np.concatenate([[0], np.cumsum([len(d) for d in docs])])
+    return np.concatenate(docs).astype(np.int32), offsets, vocab, [f"d{i}" for i in range(40)]
+
+
+def test_shared_index_saves_the_matrix_once_and_maps_it_after(tmp_path: Path) -> None:
+    from embeddings.lexical import MATRIX_META, shared_index
+
+    flat, offsets, vocab, ids = _flat(5)
+    ref = LexicalIndex()
+    ref.build_from_ids(flat, offsets, vocab, ids)
+    first = shared_index(tmp_path, (1.5, 0.75, "lucene"), flat, offsets, vocab, ids)
+    assert (tmp_path / MATRIX_META).exists() and (tmp_path / "bm25_data.npy").exists()
+    stamp = (tmp_path / "bm25_data.npy").stat().st_mtime_ns
+    again = shared_index(tmp_path, (1.5, 0.75, "lucene"), flat[:0], offsets * 0, vocab, ids)
+    assert (tmp_path / "bm25_data.npy").stat().st_mtime_ns == stamp  # mapped, not rebuilt
+    for index in (first, again):
+        assert index._csc is not None and not index._csc.data.flags.writeable  # a mapping
+        for q in (["w1", "w7"], ["w3", "w3"], ["w59"], ["unknown"]):
+            np.testing.assert_array_equal(index.score_all(q), ref.score_all(q))
+            assert index.ceiling(q) == pytest.approx(ref.ceiling(q))
+        np.testing.assert_array_equal(index.score_batch([["w1"], ["w2", "w9"]]),
+                                      ref.score_batch([["w1"], ["w2", "w9"]]))
+
+
+def test_shared_index_rebuilds_a_matrix_of_other_parameters_or_documents(
+        tmp_path: Path) -> None:
+    from embeddings.lexical import shared_index
+
+    flat, offsets, vocab, ids = _flat(6)
+    shared_index(tmp_path, (1.5, 0.75, "lucene"), flat, offsets, vocab, ids)
+    other = shared_index(tmp_path, (1.2, 0.75, "lucene"), flat, offsets, vocab, ids)
+    ref = LexicalIndex(1.2, 0.75, "lucene")
+    ref.build_from_ids(flat, offsets, vocab, ids)
+    np.testing.assert_array_equal(other.score_all(["w1", "w4"]), ref.score_all(["w1", "w4"]))
+    fewer = shared_index(tmp_path, (1.2, 0.75, "lucene"), flat[:offsets[39]], offsets[:40],
+                         vocab, ids[:39])
+    assert len(fewer) == 39 and fewer.score_all(["w1"]).shape == (39,)
+
+
+def test_shared_index_in_a_read_only_folder_keeps_the_matrix_in_memory(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from embeddings.lexical import MATRIX_META, shared_index
+
+    if os.geteuid() == 0:
+        # root writes through a read-only mode: make the write fail the way a read-only
+        # mount does
+        target = tmp_path / "not-a-folder"
+        target.write_text("x")
+    else:
+        target = tmp_path / "ro"
+        target.mkdir()
+        target.chmod(0o500)
+    flat, offsets, vocab, ids = _flat(7)
+    with caplog.at_level("WARNING"):
+        index = shared_index(target, (1.5, 0.75, "lucene"), flat, offsets, vocab, ids)
+    assert "BM25" in caplog.text and not (tmp_path / MATRIX_META).exists()
+    ref = LexicalIndex()
+    ref.build_from_ids(flat, offsets, vocab, ids)
+    np.testing.assert_array_equal(index.score_all(["w2", "w8"]), ref.score_all(["w2", "w8"]))
