@@ -24,6 +24,8 @@ loads the version, memory-mapped by every process after it).
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -118,10 +120,15 @@ class LexicalIndex:
             l_avg=float(doc_len.mean()) if n else 1.0, k1=self.k1, b=self.b, delta=None)
         matrix = sp.csc_matrix(((idf[terms] * tfc).astype(np.float32), (docs, terms)),
                                shape=(n, v))
-        self._bm25.scores = {"data": matrix.data, "indices": matrix.indices,
-                             "indptr": matrix.indptr, "num_docs": n}
-        self._bm25.vocab_dict = {tok: i for i, tok in enumerate(vocab)}
+        self._use(matrix, vocab)
         self._csc = matrix if n else None
+
+    def _use(self, matrix: sp.csc_matrix, vocab: Sequence[str]) -> None:
+        """Serve ``matrix`` (documents × ``vocab``) through bm25s's fields and the CSC."""
+        self._bm25.scores = {"data": matrix.data, "indices": matrix.indices,
+                             "indptr": matrix.indptr, "num_docs": matrix.shape[0]}
+        self._bm25.vocab_dict = {tok: i for i, tok in enumerate(vocab)}
+        self._csc = matrix
         self._colmax = None
 
     def _reindex(self) -> None:
@@ -312,8 +319,6 @@ class LexicalIndex:
             OSError: the folder is not writable.
         """
         assert self._csc is not None
-        import os
-
         tag = f".tmp-{os.getpid()}"
         for part in MATRIX_PARTS:
             tmp = folder / f"bm25_{part}{tag}.npy"
@@ -343,12 +348,8 @@ class LexicalIndex:
             return False
         self.ids, self.tokens = [str(i) for i in ids], []
         self._row = {d: i for i, d in enumerate(self.ids)}
-        self._csc = sp.csc_matrix(tuple(parts), shape=tuple(meta["shape"]), copy=False)
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        self._bm25.scores = {"data": self._csc.data, "indices": self._csc.indices,
-                             "indptr": self._csc.indptr, "num_docs": len(ids)}
-        self._bm25.vocab_dict = {tok: i for i, tok in enumerate(vocab)}
-        self._colmax = None
+        self._use(sp.csc_matrix(tuple(parts), shape=tuple(meta["shape"]), copy=False), vocab)
         return True
 
     @classmethod
@@ -401,8 +402,6 @@ def shared_index(folder: Path, params: tuple[float, float, str], token_ids: np.n
     try:
         index.save_matrix(folder)
     except OSError as exc:
-        import logging
-
         logging.getLogger(__name__).warning(
             "BM25 矩阵无法写入索引版本目录 %s（%s）：本进程在内存中保留一份", folder, exc)
         return index
