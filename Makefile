@@ -21,9 +21,12 @@ run: fonts-deps $(STAMP)
 
 # Browser and Redis tests never skip here: TALENTMATCH_REQUIRE_BROWSER=1 makes a missing
 # chromium fail, TALENTMATCH_REQUIRE_REDIS=1 an unreachable Redis (redis://127.0.0.1:6379/3,
-# or TALENTMATCH_TEST_REDIS_URL).
+# or TALENTMATCH_TEST_REDIS_URL). The tests run in TEST_WORKERS processes (pytest-xdist,
+# one test module per process at a time, so module fixtures are built once); TEST_WORKERS=0
+# runs them in this process.
+TEST_WORKERS ?= 2
 test: system-deps $(STAMP)
-	TALENTMATCH_REQUIRE_BROWSER=1 TALENTMATCH_REQUIRE_REDIS=1 $(BIN)/pytest -q
+	TALENTMATCH_REQUIRE_BROWSER=1 TALENTMATCH_REQUIRE_REDIS=1 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

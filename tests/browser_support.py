@@ -39,9 +39,13 @@ def require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(prepared: Application) -> Iterator[tuple[str, dict[str, Any], Application]]:
-    """(base URL, demo accounts by user name, the application) of a running service."""
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any], Application]]:
+    """(base URL, demo accounts by user name, the application) of a running service.
+
+    The browser is checked first, so that a missing one fails at once, before the prepared
+    environment is built."""
     require_browser()
+    prepared: Application = request.getfixturevalue("prepared")
     accounts = {a["username"]: a for a in ensure_demo_accounts(prepared)}
     with running_server(create_app(application=prepared)) as base:
         yield base, accounts, prepared

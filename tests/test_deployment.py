@@ -39,7 +39,7 @@ from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 5.0
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -283,7 +283,10 @@ def test_workers_share_sessions_throttling_caches_and_jobs_survive_a_killed_work
         assert r.status_code == 202, r.text
         done = _until(lambda: (j := _job(a, token, r.json()["id"]))["status"]
                       not in ("queued", "running") and j, 240, "the second pairing run")
-        assert done["status"] == "succeeded", (done, running.log("worker-2"))
+        assert done["status"] == "succeeded", (
+            f"error: {done.get('error')!r}; message: {done.get('message')!r}\n"
+            f"worker-2: {running.log('worker-2')}\napi-a: {running.log('api-a')}\n"
+            f"api-b: {running.log('api-b')}")
         run_id = done["result"]["run_id"]
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one() == \

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api import cli_common
 from api.application import Application
 from api.cli import app
 from api.service.app import create_app
@@ -73,7 +74,7 @@ def test_cli_row_cap_setting(env: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert _talents() == 4
 
 
-def test_stats_lists_an_incomplete_import(env: Path) -> None:
+def test_stats_lists_an_incomplete_import(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Store.open(f"sqlite:///{env / 'tm.db'}") as store:
         import_id = store.start_import({"entity": "talents", "file_name": "大表.csv",
                                         "file_hash": "ab" * 32, "file_size": 10,
@@ -83,8 +84,10 @@ def test_stats_lists_an_incomplete_import(env: Path) -> None:
     data = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
     [item] = data["incomplete_imports"]
     assert (item["id"], item["status"], item["inserted"]) == (import_id, "running", 17000)
-    shown = runner.invoke(app, ["stats"], env={"COLUMNS": "200"}).stdout
-    assert "未完成的导入（1 次）" in shown and "大表.csv" in shown and "17001" in shown
+    # the CLI's console took its width when it was created (80 without a terminal)
+    monkeypatch.setattr(cli_common.console, "_width", 200)
+    shown = _flat(runner.invoke(app, ["stats"]).stdout)
+    assert "未完成的导入（1次）" in shown and "大表.csv" in shown and "17001" in shown, shown
 
 
 def test_kill_9_during_import_then_rerun_completes(env: Path) -> None:
