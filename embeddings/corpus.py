@@ -15,6 +15,12 @@ METHODS = ("hybrid", "bm25", "dense")
 Query = str | Sequence[str]
 
 
+def check_method(method: str) -> None:
+    """Raise ValueError unless ``method`` is one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise ValueError(f"unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
+
+
 @runtime_checkable
 class Encoder(Protocol):
     """What retrieval needs of an encoder (a copy of ``embeddings.encoders.base.Encoder``)."""

@@ -17,8 +17,7 @@ Per query (see :mod:`embeddings.config` for the formulas and defaults):
 ``search_batch`` does step 2 for a block of queries at once (one matrix product for dense,
 one sparse product for BM25) and steps 3–4 per query, so it returns what ``search`` would.
 
-The documents, hits and protocols are in :mod:`embeddings.corpus` (re-exported here for the
-callers of this module) and the fusion arithmetic in :mod:`embeddings.fusion`.
+Documents, hits and protocols: :mod:`embeddings.corpus` (re-exported); fusion: :mod:`embeddings.fusion`.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from embeddings import overlap
 from embeddings.aggregate import (
     aggregate,
     centroids,
@@ -44,6 +44,7 @@ from embeddings.corpus import (
     Hit,
     Query,
     TokenizerLike,
+    check_method,
     summary_vectors,
 )
 from embeddings.dense import DenseIndex
@@ -154,10 +155,7 @@ class HybridRetriever:
         return self.encoder
 
     def _doc_tokens(self, profile: str, items: list[str]) -> list[str]:
-        tokens = self.tokenizer.tokenize(profile)
-        for text in items:
-            tokens.extend(self.tokenizer.tokenize(text))
-        return tokens
+        return [tok for text in (profile, *items) for tok in self.tokenizer.tokenize(text)]
 
     # -- queries ----------------------------------------------------------------------------
     def query_vector(self, query: Query) -> np.ndarray:
@@ -217,34 +215,41 @@ class HybridRetriever:
             query_vector: a precomputed query vector (skips encoding).
 
         Returns:
-            Hits, best first. ``self.last_timings`` holds the seconds per stage.
+            Hits, best first. ``self.last_timings`` holds the seconds per stage: ``bm25``,
+            ``wait`` (for the dense stage, beyond BM25), ``fuse``, and ``encode`` and
+            ``dense`` as timed on the query pool (:mod:`embeddings.overlap`).
         """
-        _check_method(method)
+        check_method(method)
         if not self.ids:
             return []
         t = {"start": time.perf_counter()}
-        qv = None
-        if method != "bm25":
-            qv = self.query_vector(query) if query_vector is None else query_vector
-        t["encode"] = time.perf_counter()
+        # encoding + the dense index run on the query pool while BM25 runs here
+        dense_job = (None if method == "bm25"
+                     else overlap.submit(self._dense_stage, query, query_vector))
         bm25 = fields = None
         if method != "dense":
             bm25, fields = self._bm25_fields([self.query_tokens(query)])
             bm25, fields = bm25[:, 0], {f: v[:, 0] for f, v in fields.items()}
         t["bm25"] = time.perf_counter()
-        dense_rows = None
-        if qv is not None:
-            dense_rows = self._summary.search(qv, self.config.dense_candidates)[0]
-        t["dense"] = time.perf_counter()
+        qv, dense_rows, inner = (None, None, {}) if dense_job is None else dense_job.result()
+        t["wait"] = time.perf_counter()
         exhaustive = None
         if qv is not None:
             full = self._exhaustive_items(qv[:, None])
             exhaustive = None if full is None else full[:, 0]
         hits = self._rank(qv, bm25, dense_rows, exhaustive, k, method, fields)
         t["fuse"] = time.perf_counter()
-        names = list(t)
-        self.last_timings = {b: t[b] - t[a] for a, b in pairwise(names)}
+        self.last_timings = {b: t[b] - t[a] for a, b in pairwise(list(t))} | inner
         return hits
+
+    def _dense_stage(self, query: Query, query_vector: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """The query vector and its top rows by the summary index (run on the query pool)."""
+        t0 = time.perf_counter()
+        qv = self.query_vector(query) if query_vector is None else query_vector
+        t1 = time.perf_counter()
+        rows = self._summary.search(qv, self.config.dense_candidates)[0]
+        return qv, rows, {"encode": t1 - t0, "dense": time.perf_counter() - t1}
 
     def search_batch(self, queries: Sequence[Query], k: int = 50, method: str = "hybrid",
                      query_vectors: np.ndarray | None = None) -> list[list[Hit]]:
@@ -259,7 +264,7 @@ class HybridRetriever:
         Returns:
             One hit list per query, in order.
         """
-        _check_method(method)
+        check_method(method)
         if not self.ids:
             return [[] for _ in queries]
         out: list[list[Hit]] = []
@@ -412,11 +417,6 @@ class HybridRetriever:
                     {s: v[j] for s, v in raws.items()},
                     {s: int(v[j]) for s, v in rank.items() if v[j] > 0})
                 for j in range(len(top))]
-
-
-def _check_method(method: str) -> None:
-    if method not in METHODS:
-        raise ValueError(f"unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
 
 
 def library_search(encoder: Encoder, tokenizer: TokenizerLike, config: RetrievalConfig | None,

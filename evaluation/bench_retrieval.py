@@ -24,19 +24,26 @@ from typing import Any
 import numpy as np
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process in MiB (from /proc)."""
+def _status_mb(field: str) -> float:
+    """One ``/proc/self/status`` memory field (``VmRSS``, ``VmHWM``) in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB."""
-    import resource
+def rss_mb() -> float:
+    """Current resident set size of this process in MiB (from /proc)."""
+    return _status_mb("VmRSS")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB.
+
+    Read from ``VmHWM``, which starts afresh at ``exec``; ``getrusage``'s ``ru_maxrss`` would
+    give the serving child its parent's peak (the build's), as the runs before 2026-12-08 did.
+    """
+    return _status_mb("VmHWM")
 
 
 def _percentiles(samples: Sequence[float]) -> dict[str, float]:
