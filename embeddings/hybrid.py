@@ -215,23 +215,24 @@ class HybridRetriever:
             query_vector: a precomputed query vector (skips encoding).
 
         Returns:
-            Hits, best first. ``self.last_timings`` holds the seconds per stage: ``bm25``,
-            ``wait`` (for the dense stage, beyond BM25), ``fuse``, and ``encode`` and
-            ``dense`` as timed on the query pool (:mod:`embeddings.overlap`).
+            Hits, best first. ``self.last_timings``: seconds of ``bm25``, ``wait`` (the dense
+            stage beyond BM25), ``fuse``, and the dense stage's ``encode`` and ``dense``.
         """
         check_method(method)
         if not self.ids:
             return []
         t = {"start": time.perf_counter()}
-        # encoding + the dense index run on the query pool while BM25 runs here
-        dense_job = (None if method == "bm25"
-                     else overlap.submit(self._dense_stage, query, query_vector))
+        # hybrid: encoding + the dense index run on the query pool while BM25 runs here
+        dense_job = (overlap.submit(self._dense_stage, query, query_vector)
+                     if method == "hybrid" else None)
         bm25 = fields = None
         if method != "dense":
             bm25, fields = self._bm25_fields([self.query_tokens(query)])
             bm25, fields = bm25[:, 0], {f: v[:, 0] for f, v in fields.items()}
         t["bm25"] = time.perf_counter()
-        qv, dense_rows, inner = (None, None, {}) if dense_job is None else dense_job.result()
+        qv, dense_rows, inner = (dense_job.result() if dense_job is not None
+                                 else self._dense_stage(query, query_vector) if method == "dense"
+                                 else (None, None, {}))
         t["wait"] = time.perf_counter()
         exhaustive = None
         if qv is not None:
